@@ -1,0 +1,196 @@
+"""The adapter contract: everything an adapter plugin implements, and nothing else.
+
+An adapter moves :class:`~eventbus.Message` objects between channels and subscriptions on one
+broker. It never sees an ``Event``, never imports the bus, and translates its SDK's exceptions to
+:class:`~eventbus.AdapterError` subclasses at its boundary.
+
+Flow control: the adapter awaits ``deliver(delivery)`` for each received message. The bus returns
+from ``deliver`` once it has taken the message (it blocks while ``max_in_flight`` handlers run),
+so an adapter that awaits ``deliver`` before pulling the next message gets backpressure for free.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from eventbus._message import Message
+
+__all__ = [
+    "DEAD_LETTER_GROUP",
+    "Adapter",
+    "AdapterInfo",
+    "AdapterSubscription",
+    "Capabilities",
+    "DeadLetter",
+    "Deliver",
+    "Delivery",
+    "Limits",
+    "Semantic",
+    "SubscriptionSpec",
+    "Support",
+]
+
+#: Durable consumer group that keeps dead letters until someone reads or replays them.
+DEAD_LETTER_GROUP = "dlq"
+
+
+class Support(enum.Enum):
+    NATIVE = "native"
+    EMULATED = "emulated"
+    UNSUPPORTED = "unsupported"
+
+
+class Semantic(enum.Enum):
+    """Delivery semantics an adapter may provide."""
+
+    AT_LEAST_ONCE = "at-least-once"  # unacked messages are redelivered
+    ATTEMPT_COUNT = "attempt-count"  # the broker counts deliveries
+    CONSUMER_GROUPS = "consumer-groups"  # competing consumers
+    DEAD_LETTER = "dead-letter"
+    DELAYED_REDELIVERY = "delayed-redelivery"  # nack with a delay
+    ORDERING_KEY = "ordering-key"  # order kept per partition key
+    PUBLISHER_DEDUPE = "publisher-dedupe"  # the broker drops re-sent message ids
+    TTL = "ttl"
+    BATCH_PUBLISH = "batch-publish"
+    REQUEST_REPLY = "request-reply"
+    WILDCARD_SUBSCRIBE = "wildcard-subscribe"  # channel patterns (`*` one token, `>` the rest)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the broker accepts. None means no limit the bus needs to enforce."""
+
+    max_message_bytes: int | None = None
+    max_header_count: int | None = None
+    max_header_bytes: int | None = None  # one header's name + value
+    channel_pattern: str = r"[A-Za-z0-9][A-Za-z0-9._\-]*"
+    channel_rule: str = "letters, digits, '.', '_' and '-', starting with a letter or digit"
+    max_channel_length: int = 255
+
+    def channel_problem(self, name: str) -> str | None:
+        if not name:
+            return "must not be empty"
+        if len(name) > self.max_channel_length:
+            return f"longer than {self.max_channel_length} characters"
+        if not re.fullmatch(self.channel_pattern, name):
+            return self.channel_rule
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Per semantic, NATIVE / EMULATED / UNSUPPORTED; plus limits and the wire binding to use.
+
+    ``binding`` names the CloudEvents binding the bus encodes with: ``"ce-headers"`` (NATS,
+    memory), ``"pubsub"`` (ce- attributes, Pub/Sub content-type rules) or ``"amqp"``.
+    """
+
+    semantics: Mapping[Semantic, Support]
+    limits: Limits = field(default_factory=Limits)
+    binding: str = "ce-headers"
+
+    def support(self, semantic: Semantic) -> Support:
+        return self.semantics.get(semantic, Support.UNSUPPORTED)
+
+    def has(self, semantic: Semantic) -> bool:
+        return self.support(semantic) is not Support.UNSUPPORTED
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """What the bus asks an adapter to subscribe to.
+
+    ``channel`` may be a pattern when the adapter has WILDCARD_SUBSCRIBE. ``group`` None means
+    fan-out (this subscriber gets every message); a name means competing consumers sharing the
+    work, durable across subscribers. ``dead_letter_channel``: the adapter must keep messages
+    sent there (for example in the durable group ``DEAD_LETTER_GROUP``). ``max_attempts``: where
+    the broker counts deliveries natively it may dead-letter on its own past this count.
+    """
+
+    channel: str
+    group: str | None = None
+    max_in_flight: int = 64
+    dead_letter_channel: str | None = None
+    max_attempts: int | None = None
+    ack_wait: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message to move to the dead-letter channel, already annotated with the failure."""
+
+    message: Message
+    channel: str
+    reason: str
+    description: str
+
+
+class Delivery(Protocol):
+    """One received message handed to the bus. Settle it exactly once."""
+
+    @property
+    def message(self) -> Message: ...
+
+    @property
+    def attempt(self) -> int:
+        """1 for the first delivery; counted by the broker where it counts (ATTEMPT_COUNT)."""
+        ...
+
+    async def ack(self) -> None: ...
+
+    async def nack(self, delay: float | None = None) -> None:
+        """Give the message back for redelivery, after ``delay`` seconds where supported."""
+        ...
+
+    async def dead_letter(self, dead: DeadLetter) -> None:
+        """Move the message to its dead-letter channel (adapters with native DEAD_LETTER)."""
+        ...
+
+
+Deliver = Callable[[Delivery], Awaitable[None]]
+
+
+@runtime_checkable
+class AdapterSubscription(Protocol):
+    async def close(self) -> None:
+        """Stop receiving. Unsettled messages go back to the broker for redelivery."""
+        ...
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A broker behind one small async API."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, channel: str, messages: Sequence[Message]) -> None:
+        """Store ``messages`` on ``channel`` in order; return once the broker has them."""
+        ...
+
+    async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> AdapterSubscription: ...
+
+
+AdapterFactory = Callable[[str], Adapter]
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterInfo:
+    """What a plugin tells about the adapter it provides."""
+
+    scheme: str
+    distribution: str
+    description: str
+    factory: AdapterFactory
+    capabilities: Capabilities

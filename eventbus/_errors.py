@@ -1,0 +1,179 @@
+"""The one error root of eventbus and its subclasses.
+
+Every error raised by eventbus (and by adapter plugins, which translate their broker SDK's
+exceptions at their boundary) derives from :class:`EventBusError`. Where a stdlib error fits,
+the subclass inherits it too, so ``except ValueError`` keeps working::
+
+    EventBusError
+    ├── InvalidEventError (ValueError)          an Event violates CloudEvents 1.0; lists every problem
+    ├── DecodeError (ValueError)                a Message is not a valid CloudEvent on the wire
+    │   └── DataDecodeError                     data does not match the handler's declared type
+    ├── EncodeError (ValueError)                data cannot be encoded for its datacontenttype
+    ├── LimitExceededError (ValueError)         an encoded message breaks an adapter limit
+    ├── ChannelNameError (ValueError)           a channel name breaks an adapter's name rules
+    ├── ConfigurationError (ValueError)         bad URL, options or handler signature
+    │   ├── UnknownSchemeError (LookupError)    no installed adapter serves a URL scheme
+    │   └── UnsupportedSemanticError            a subscription needs what the adapter lacks
+    ├── AdapterError                            a broker failed (translated by the adapter)
+    │   ├── BrokerConnectionError (ConnectionError)
+    │   └── PublishError
+    ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
+    └── DrainTimeoutError (TimeoutError)        close() gave up waiting for in-flight handlers
+
+Messages never contain secrets: URLs are shown through :func:`redact_url`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "AdapterError",
+    "BrokerConnectionError",
+    "BusClosedError",
+    "ChannelNameError",
+    "ConfigurationError",
+    "DataDecodeError",
+    "DecodeError",
+    "DrainTimeoutError",
+    "EncodeError",
+    "EventBusError",
+    "InvalidEventError",
+    "LimitExceededError",
+    "Problem",
+    "PublishError",
+    "UnknownSchemeError",
+    "UnsupportedSemanticError",
+    "redact_url",
+]
+
+
+class EventBusError(Exception):
+    """Root of every error eventbus raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an event: the attribute (or JSON pointer) and what is wrong."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class InvalidEventError(EventBusError, ValueError):
+    """An event violates CloudEvents 1.0. ``problems`` lists every violation, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        lines = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"invalid CloudEvent ({len(self.problems)} problem(s)): {lines}")
+
+
+class DecodeError(EventBusError, ValueError):
+    """A message could not be read as a CloudEvent. ``where`` names the header, member or attribute."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class DataDecodeError(DecodeError):
+    """The event's data does not match the type the handler declared (``where`` is a JSON path)."""
+
+
+class EncodeError(EventBusError, ValueError):
+    """The event's data cannot be encoded for its ``datacontenttype``."""
+
+
+class LimitExceededError(EventBusError, ValueError):
+    """An encoded message exceeds a limit of the adapter (size, header count, header size...)."""
+
+    def __init__(self, limit: str, maximum: int, actual: int, *, adapter: str) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        self.actual = actual
+        self.adapter = adapter
+        super().__init__(f"{limit} is {actual}, above the {adapter} adapter's limit of {maximum}")
+
+
+class ChannelNameError(EventBusError, ValueError):
+    """A channel name breaks an adapter's naming rules."""
+
+    def __init__(self, channel: str, rule: str, *, adapter: str) -> None:
+        self.channel = channel
+        self.rule = rule
+        self.adapter = adapter
+        super().__init__(f"channel name {channel!r} is not valid for {adapter}: {rule}")
+
+
+class ConfigurationError(EventBusError, ValueError):
+    """A URL, option or handler signature is not usable."""
+
+
+class UnknownSchemeError(ConfigurationError, LookupError):
+    """No installed adapter serves the URL's scheme."""
+
+    def __init__(self, scheme: str, installed: Iterable[str], hint: str | None) -> None:
+        self.scheme = scheme
+        self.installed = tuple(sorted(installed))
+        msg = f"no adapter is installed for the URL scheme {scheme!r}"
+        msg += f" (installed schemes: {', '.join(self.installed) or 'none'})"
+        if hint:
+            msg += f"; install it with: pip install {hint}"
+        super().__init__(msg)
+
+
+class UnsupportedSemanticError(ConfigurationError):
+    """A subscription needs a semantic the adapter does not provide and the bus cannot emulate."""
+
+    def __init__(self, semantic: str, adapter: str, reason: str) -> None:
+        self.semantic = semantic
+        self.adapter = adapter
+        super().__init__(f"the {adapter} adapter cannot provide {semantic}: {reason}")
+
+
+class AdapterError(EventBusError):
+    """A broker operation failed. Adapters raise this (or a subclass) ``from`` the SDK's error."""
+
+
+class BrokerConnectionError(AdapterError, ConnectionError):
+    """The broker could not be reached or the connection was lost."""
+
+
+class PublishError(AdapterError):
+    """The broker refused or failed to store a published message."""
+
+
+class BusClosedError(EventBusError, RuntimeError):
+    """The bus is closed (or was never opened with ``async with`` / ``open()``)."""
+
+
+class DrainTimeoutError(EventBusError, TimeoutError):
+    """In-flight handlers did not finish within the drain timeout; their messages will be redelivered."""
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password, token or key hidden, safe for logs, reprs and errors."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
+    query = parts.query
+    if query:
+        redacted = []
+        for pair in query.split("&"):
+            key, sep, _ = pair.partition("=")
+            secret = any(w in key.lower() for w in ("pass", "token", "key", "secret", "cred", "sig"))
+            redacted.append(f"{key}{sep}***" if secret and sep else pair)
+        query = "&".join(redacted)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -1,0 +1,40 @@
+"""``Message``: what adapters move. Headers plus body, and two transport hints.
+
+Bindings produce and read messages (pure functions, see ``_bindings``); adapters translate them
+to and from their broker's native message. Adapters never see an ``Event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["HeaderValue", "Message"]
+
+# str everywhere; AMQP application properties also carry native bool/int/bytes/timestamps.
+HeaderValue = str | bool | int | bytes | datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A transport message.
+
+    ``headers``: binding headers (``ce-*`` for NATS/Pub/Sub/memory, ``cloudEvents_*`` plus
+    ``content-type`` for AMQP). ``body``: the payload bytes. ``key``: the ordering/partition key
+    (from the event's ``partitionkey`` extension), if any. ``dedupe_id``: an id for the broker's
+    own duplicate detection (the event id), if any.
+    """
+
+    headers: Mapping[str, HeaderValue]
+    body: bytes
+    key: str | None = None
+    dedupe_id: str | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def size(self) -> int:
+        """Approximate wire size: body plus header names and values."""
+        total = len(self.body)
+        for name, value in self.headers.items():
+            total += len(name) + (len(value) if isinstance(value, str | bytes) else 8)
+        return total
