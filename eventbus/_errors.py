@@ -17,8 +17,7 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     ├── AdapterError                            a broker failed (translated by the adapter)
     │   ├── BrokerConnectionError (ConnectionError)
     │   └── PublishError
-    ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
-    └── DrainTimeoutError (TimeoutError)        close() gave up waiting for in-flight handlers
+    └── BusClosedError (RuntimeError)           the bus is closed or not yet open
 
 Messages never contain secrets: URLs are shown through :func:`redact_url`.
 """
@@ -37,7 +36,6 @@ __all__ = [
     "ConfigurationError",
     "DataDecodeError",
     "DecodeError",
-    "DrainTimeoutError",
     "EncodeError",
     "EventBusError",
     "InvalidEventError",
@@ -151,10 +149,6 @@ class PublishError(AdapterError):
 
 class BusClosedError(EventBusError, RuntimeError):
     """The bus is closed (or was never opened with ``async with`` / ``open()``)."""
-
-
-class DrainTimeoutError(EventBusError, TimeoutError):
-    """In-flight handlers did not finish within the drain timeout; their messages will be redelivered."""
 
 
 def redact_url(url: str) -> str:

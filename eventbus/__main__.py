@@ -1,0 +1,5 @@
+import sys
+
+from eventbus._cli import main
+
+sys.exit(main())

@@ -1,0 +1,381 @@
+"""``EventBus``: publish and subscribe CloudEvents on whichever broker the URL names."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
+from eventbus._bindings import ContentMode, encode
+from eventbus._consumer import Subscription, _Runtime
+from eventbus._errors import (
+    BusClosedError,
+    ChannelNameError,
+    ConfigurationError,
+    LimitExceededError,
+    UnsupportedSemanticError,
+    redact_url,
+)
+from eventbus._event import Event
+from eventbus._message import Message
+from eventbus._handler import Handler, inspect_handler
+from eventbus._middleware import ConsumeNext, Middleware, compose_consume, compose_publish
+from eventbus._plugins import create_adapter
+from eventbus._retry import RetryPolicy
+from eventbus._router import Router, is_pattern, type_matcher
+
+__all__ = ["EventBus"]
+
+log = logging.getLogger("eventbus")
+H = TypeVar("H", bound=Handler)
+
+
+class _State(enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class EventBus:
+    """Publish and subscribe CloudEvents through one adapter.
+
+    ``url`` picks the adapter by scheme (``memory://``, ``nats://host:4222``, ...) through the
+    installed plugins; an :class:`~eventbus.Adapter` instance may be passed instead. Use it as an
+    async context manager (or call :meth:`open` / :meth:`close`). Subscriptions registered
+    before opening start when the bus opens.
+    """
+
+    def __init__(
+        self,
+        url: str | Adapter = "memory://",
+        *,
+        router: Router | None = None,
+        content_mode: ContentMode = ContentMode.BINARY,
+        middleware: Sequence[Middleware] = (),
+        retry: RetryPolicy | None = None,
+        max_in_flight: int = 64,
+        drain_timeout: float = 30.0,
+    ) -> None:
+        if isinstance(url, str):
+            self._url = redact_url(url)
+            self._adapter = create_adapter(url)
+        else:
+            self._url = f"{url.name}://(adapter instance)"
+            self._adapter = url
+        if max_in_flight < 1:
+            raise ConfigurationError("max_in_flight must be >= 1")
+        self._router = router or Router()
+        self._mode = content_mode
+        self._middleware = tuple(middleware)
+        self._retry = retry or RetryPolicy()
+        self._max_in_flight = max_in_flight
+        self._drain_timeout = drain_timeout
+        caps = self._adapter.capabilities
+        self._binding = caps.binding
+        self._limits = caps.limits
+        self._check_size = any(
+            x is not None
+            for x in (
+                self._limits.max_message_bytes,
+                self._limits.max_header_count,
+                self._limits.max_header_bytes,
+            )
+        )
+        self._valid_channels: set[str] = set()
+        self._publish = compose_publish(self._middleware, self._send)
+        self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
+        self._subscriptions: list[Subscription] = []
+        self._starting: set[asyncio.Task[None]] = set()
+        self._state = _State.NEW
+
+    # -- properties ---------------------------------------------------------------------------
+
+    @property
+    def adapter(self) -> Adapter:
+        return self._adapter
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._adapter.capabilities
+
+    @property
+    def router(self) -> Router:
+        return self._router
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return tuple(self._subscriptions)
+
+    @property
+    def is_open(self) -> bool:
+        return self._state is _State.OPEN
+
+    def __repr__(self) -> str:
+        return f"EventBus({self._url!r}, state={self._state.value})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> EventBus:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Connect the adapter and start every registered subscription."""
+        if self._state is not _State.NEW:
+            raise BusClosedError(f"{self!r} cannot be opened again")
+        await self._adapter.connect()
+        self._state = _State.OPEN
+        try:
+            for sub in self._subscriptions:
+                await sub._start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self, timeout: float | None = None) -> bool:
+        """Drain: stop taking messages, let in-flight handlers finish within ``timeout``
+        (default: the bus's ``drain_timeout``), then close the adapter. True if fully drained;
+        anything unsettled by then is redelivered by the broker."""
+        if self._state in (_State.CLOSING, _State.CLOSED):
+            return True
+        was_open = self._state is _State.OPEN
+        self._state = _State.CLOSING
+        timeout = self._drain_timeout if timeout is None else timeout
+        drained = True
+        try:
+            if self._subscriptions:
+                results = await asyncio.gather(
+                    *(s.close(timeout) for s in self._subscriptions), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        log.error("eventbus: error closing a subscription: %r", result)
+                        drained = False
+                    elif result is False:
+                        drained = False
+        finally:
+            if was_open:
+                await self._adapter.close()
+            self._state = _State.CLOSED
+        return drained
+
+    def _require_open(self) -> None:
+        if self._state is not _State.OPEN:
+            raise BusClosedError(
+                f"{self!r} is not open: use 'async with bus:' or 'await bus.open()'"
+            )
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    async def publish(self, event: Event[Any]) -> None:
+        """Encode and send one event; returns once the broker has it."""
+        self._require_open()
+        if self._starting:
+            await self._wait_starting()
+        await self._publish(event)
+
+    async def publish_many(self, events: Iterable[Event[Any]]) -> None:
+        """Send several events, batched per channel where the adapter batches (order kept)."""
+        self._require_open()
+        if self._starting:
+            await self._wait_starting()
+        batch: list[tuple[str, Message]] = []
+
+        async def collect(event: Event[Any]) -> None:
+            batch.append(self._encode(event))
+
+        chain = compose_publish(self._middleware, collect)
+        for event in events:
+            await chain(event)
+        start = 0
+        for i in range(1, len(batch) + 1):
+            if i == len(batch) or batch[i][0] != batch[start][0]:
+                await self._adapter.publish(batch[start][0], [m for _, m in batch[start:i]])
+                start = i
+
+    async def _wait_starting(self) -> None:
+        """Subscriptions made on this bus before a publish listen before it is sent."""
+        await asyncio.gather(*self._starting, return_exceptions=True)
+
+    async def _send(self, event: Event[Any]) -> None:
+        channel, message = self._encode(event)
+        await self._adapter.publish(channel, (message,))
+
+    def _encode(self, event: Event[Any]) -> tuple[str, Message]:
+        channel = self._router.channel_for(event.type)
+        if channel not in self._valid_channels:
+            self._check_channel(channel)
+        message = encode(event, self._binding, self._mode)
+        if self._check_size:
+            self._check_limits(message)
+        return channel, message
+
+    def _check_channel(self, channel: str) -> None:
+        problem = self._limits.channel_problem(channel)
+        if problem is not None:
+            raise ChannelNameError(channel, problem, adapter=self._adapter.name)
+        self._valid_channels.add(channel)
+
+    def _check_limits(self, message: Message) -> None:
+        limits, name = self._limits, self._adapter.name
+        if limits.max_message_bytes is not None:
+            size = message.size()
+            if size > limits.max_message_bytes:
+                raise LimitExceededError(
+                    "message size in bytes", limits.max_message_bytes, size, adapter=name
+                )
+        if limits.max_header_count is not None and len(message.headers) > limits.max_header_count:
+            raise LimitExceededError(
+                "header count", limits.max_header_count, len(message.headers), adapter=name
+            )
+        if limits.max_header_bytes is not None:
+            for key, value in message.headers.items():
+                size = len(key) + (len(value) if isinstance(value, str | bytes) else 8)
+                if size > limits.max_header_bytes:
+                    raise LimitExceededError(
+                        f"size of header {key!r}", limits.max_header_bytes, size, adapter=name
+                    )
+
+    # -- subscribing --------------------------------------------------------------------------
+
+    @overload
+    def subscribe(self, pattern: str, handler: H, **options: Any) -> Subscription: ...
+
+    @overload
+    def subscribe(self, pattern: str, handler: None = None, **options: Any) -> Callable[[H], H]: ...
+
+    def subscribe(
+        self, pattern: str, handler: H | None = None, **options: Any
+    ) -> Subscription | Callable[[H], H]:
+        """Subscribe ``handler`` to an event type or type pattern.
+
+        Options: ``group`` (competing consumers; None = every subscriber gets every event),
+        ``retry`` (a RetryPolicy), ``max_in_flight``, ``channel`` (listen on this channel instead
+        of the router's), ``dead_letter_channel`` (None = derived; False = drop after logging),
+        ``data_type`` (instead of the handler's ``Event[T]`` annotation), ``ordered`` (require
+        per-partition-key order), ``ack_wait`` (seconds before an unacked message is redelivered).
+
+        Checks run now: an unsupported semantic, a bad channel name or handler signature raises
+        at once. With a handler it returns the :class:`Subscription` (``await`` it to wait until
+        it listens); without, it is a decorator that returns the function unchanged.
+        """
+        if handler is None:
+
+            def decorator(func: H) -> H:
+                self.subscribe(pattern, func, **options)
+                return func
+
+            return decorator
+        sub = self._make_subscription(pattern, handler, **options)
+        self._subscriptions.append(sub)
+        if self._state is _State.OPEN:
+            task = asyncio.get_running_loop().create_task(sub._start())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+            task.add_done_callback(_log_start_failure)
+        elif self._state is not _State.NEW:
+            raise BusClosedError(f"{self!r} is closed")
+        return sub
+
+    def _make_subscription(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        group: str | None = None,
+        retry: RetryPolicy | None = None,
+        max_in_flight: int | None = None,
+        channel: str | None = None,
+        dead_letter_channel: str | None | bool = None,
+        data_type: Any = None,
+        ordered: bool = False,
+        ack_wait: float = 30.0,
+    ) -> Subscription:
+        caps, name = self._adapter.capabilities, self._adapter.name
+        info = inspect_handler(handler, data_type)
+        if channel is not None:
+            listen, type_filter = channel, (None if pattern == ">" else type_matcher(pattern))
+        else:
+            route = self._router.route(pattern)
+            listen, type_filter = route.channel, route.filter
+        wildcard = is_pattern(listen)
+        if wildcard and not caps.has(Semantic.WILDCARD_SUBSCRIBE):
+            raise UnsupportedSemanticError(
+                Semantic.WILDCARD_SUBSCRIBE.value,
+                name,
+                f"{pattern!r} is a pattern; route the types it covers to one channel with "
+                f"Router(routes={{{pattern!r}: 'some-channel'}})",
+            )
+        self._check_channel_or_pattern(listen, wildcard)
+        if group is not None:
+            if not caps.has(Semantic.CONSUMER_GROUPS):
+                raise UnsupportedSemanticError(
+                    Semantic.CONSUMER_GROUPS.value, name, "competing consumers are not available"
+                )
+        if ordered and not caps.has(Semantic.ORDERING_KEY):
+            raise UnsupportedSemanticError(
+                Semantic.ORDERING_KEY.value, name, "order per partition key cannot be kept"
+            )
+        dlq: str | None
+        if dead_letter_channel is False:
+            dlq = None
+        elif isinstance(dead_letter_channel, str):
+            dlq = dead_letter_channel
+        else:
+            base = listen
+            if wildcard:
+                base = ".".join({"*": "any", ">": "all"}.get(t, t) for t in listen.split("."))
+            dlq = self._router.dead_letter_channel(base)
+        if dlq is not None:
+            self._check_channel(dlq)
+            if wildcard and type_matcher(listen)(dlq):
+                raise ConfigurationError(
+                    f"the dead-letter channel {dlq!r} matches the subscription's own pattern "
+                    f"{listen!r}; pass dead_letter_channel=... outside it"
+                )
+        policy = retry or self._retry
+        spec = SubscriptionSpec(
+            channel=listen,
+            group=group,
+            max_in_flight=max_in_flight or self._max_in_flight,
+            dead_letter_channel=dlq,
+            max_attempts=policy.max_attempts,
+            ack_wait=ack_wait,
+        )
+        return Subscription(
+            self._runtime,
+            pattern=pattern,
+            handler=info,
+            spec=spec,
+            type_filter=type_filter,
+            retry=policy,
+        )
+
+    def _check_channel_or_pattern(self, channel: str, wildcard: bool) -> None:
+        if not wildcard:
+            self._check_channel(channel)
+            return
+        literal = ".".join(t for t in channel.split(".") if t not in ("*", ">"))
+        if literal:
+            self._check_channel(literal)
+
+    def _compose_consume(self, terminal: ConsumeNext) -> ConsumeNext:
+        return compose_consume(self._middleware, terminal)
+
+
+def _log_start_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("eventbus: a subscription failed to start: %r", task.exception())

@@ -1,0 +1,197 @@
+"""The ``eventbus`` command line. Exit codes: 0 success, 1 failure, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from eventbus._adapter import Semantic
+from eventbus._errors import ConfigurationError, EventBusError, InvalidEventError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 on usage errors, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from eventbus import __version__
+
+    p = _Parser(prog="eventbus", description="CloudEvents over any broker, one API.")
+    p.add_argument("--version", action="version", version=f"eventbus {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("adapters", help="list installed adapters, their schemes and capabilities")
+    sub.add_parser("demo", help="run a small order flow on the in-memory bus")
+
+    pub = sub.add_parser("publish", help="publish one event and print its id")
+    pub.add_argument("url")
+    pub.add_argument("--type", required=True, dest="event_type")
+    pub.add_argument("--source", required=True)
+    pub.add_argument("--data", default=None, help="JSON data")
+    pub.add_argument("--subject")
+    pub.add_argument("--id", dest="event_id")
+    pub.add_argument("--datacontenttype")
+    pub.add_argument("--extension", action="append", default=[], metavar="NAME=VALUE")
+    pub.add_argument("--structured", action="store_true", help="structured content mode")
+
+    tail = sub.add_parser("tail", help="print received events as JSON lines")
+    tail.add_argument("url")
+    tail.add_argument("pattern", metavar="TYPE_OR_PATTERN")
+    tail.add_argument("--group")
+    tail.add_argument("--channel", help="listen on this channel instead of the routed one")
+    tail.add_argument("--count", type=int, default=None, help="exit after N events")
+    tail.add_argument("--timeout", type=float, default=None, help="exit 1 after T seconds idle")
+    return p
+
+
+def _parse_extension(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise ConfigurationError(f"--extension {text!r}: expected NAME=VALUE")
+    value: Any = raw
+    if raw in ("true", "false"):
+        value = raw == "true"
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = raw
+    return name, value
+
+
+def _cmd_adapters() -> int:
+    from eventbus._plugins import adapter_infos
+
+    infos = adapter_infos()
+    semantics = list(Semantic)
+    width = max(len(s.value) for s in semantics) + 2
+    schemes = sorted(infos)
+    print("installed adapters:")
+    for scheme in schemes:
+        info = infos[scheme]
+        print(f"  {scheme}://  ({info.distribution})  {info.description}")
+    print()
+    print("semantic".ljust(width) + "".join(s.ljust(12) for s in schemes))
+    for sem in semantics:
+        row = sem.value.ljust(width)
+        row += "".join(infos[s].capabilities.support(sem).value.ljust(12) for s in schemes)
+        print(row)
+    return EXIT_OK
+
+
+async def _publish(args: argparse.Namespace) -> int:
+    from eventbus._bindings import ContentMode
+    from eventbus._bus import EventBus
+    from eventbus._event import Event
+
+    data = None
+    if args.data is not None:
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"--data is not valid JSON: {exc}") from None
+    extensions = dict(_parse_extension(e) for e in args.extension)
+    fields: dict[str, Any] = {}
+    if args.event_id:
+        fields["id"] = args.event_id
+    event = Event(
+        type=args.event_type,
+        source=args.source,
+        data=data,
+        subject=args.subject,
+        datacontenttype=args.datacontenttype,
+        extensions=extensions,
+        **fields,
+    )
+    mode = ContentMode.STRUCTURED if args.structured else ContentMode.BINARY
+    async with EventBus(args.url, content_mode=mode) as bus:
+        await bus.publish(event)
+    print(event.id)
+    return EXIT_OK
+
+
+async def _tail(args: argparse.Namespace) -> int:
+    from eventbus._bus import EventBus
+    from eventbus._event import Event
+    from eventbus._format import to_json
+
+    seen = 0
+    finished = asyncio.Event()
+    activity = asyncio.Event()
+    bus = EventBus(args.url)
+
+    async def show(event: Event[Any]) -> None:
+        nonlocal seen
+        if finished.is_set():  # past --count: hold it until we stop, so it is redelivered
+            await asyncio.Event().wait()
+        seen += 1
+        sys.stdout.write(to_json(event).decode() + "\n")
+        sys.stdout.flush()
+        activity.set()
+        if args.count is not None and seen >= args.count:
+            finished.set()
+
+    options: dict[str, Any] = {"group": args.group, "dead_letter_channel": False}
+    if args.channel:
+        options["channel"] = args.channel
+    bus.subscribe(args.pattern, show, max_in_flight=1, **options)
+    await bus.open()
+    try:
+        while not finished.is_set():
+            activity.clear()
+            waiters = [
+                asyncio.ensure_future(finished.wait()),
+                asyncio.ensure_future(activity.wait()),
+            ]
+            done, pending = await asyncio.wait(
+                waiters, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for w in pending:
+                w.cancel()
+            if not done:
+                print(f"eventbus tail: no event for {args.timeout} s", file=sys.stderr)
+                return EXIT_FAILURE
+    finally:
+        await bus.close(timeout=1.0)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "adapters":
+            return _cmd_adapters()
+        if args.command == "demo":
+            from eventbus._demo import main as demo_main
+
+            return demo_main()
+        if args.command == "publish":
+            return asyncio.run(_publish(args))
+        if args.command == "tail":
+            return asyncio.run(_tail(args))
+    except (ConfigurationError, InvalidEventError) as exc:  # bad arguments
+        print(f"eventbus: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EventBusError as exc:
+        print(f"eventbus: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

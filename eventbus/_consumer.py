@@ -1,0 +1,314 @@
+"""One subscription's consume pipeline: decode, filter, middleware, handler, settle.
+
+Settlement rules, the same on every adapter:
+- success: ack;
+- the handler raised, attempts left: retry after the RetryPolicy's delay (broker nack-with-delay
+  where native, else sleep-then-nack, else an in-process retry where the broker cannot redeliver);
+- attempts exhausted, or the message is not a valid event (or its data not the declared type):
+  dead-letter with the failure recorded as extension attributes, then go on with the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from eventbus._adapter import (
+    Adapter,
+    AdapterSubscription,
+    DeadLetter,
+    Delivery,
+    Semantic,
+    SubscriptionSpec,
+    Support,
+)
+from eventbus._bindings import annotate, decode
+from eventbus._errors import DataDecodeError, DecodeError
+from eventbus._event import Event
+from eventbus._middleware import ConsumeContext, ConsumeNext
+from eventbus._pool import WorkerPool
+from eventbus._retry import RetryPolicy
+from eventbus._types import ExtensionValue, utc_now
+
+if TYPE_CHECKING:
+    from eventbus._handler import HandlerInfo
+
+__all__ = ["DEAD_LETTER_ATTRIBUTES", "Subscription", "SubscriptionStats"]
+
+log = logging.getLogger("eventbus")
+
+#: Extension attributes the bus records on a dead-lettered event.
+DEAD_LETTER_ATTRIBUTES = (
+    "deadletterreason",  # handler-error | decode-error | data-error
+    "deadlettererrortype",  # the exception's class name
+    "deadlettererror",  # the exception's message (sanitised, at most 512 characters)
+    "deadletterattempts",  # attempts made
+    "deadletterchannel",  # the channel the event was consumed from
+    "deadlettertime",  # when it was dead-lettered
+)
+_MAX_ERROR_TEXT = 512
+
+
+def _sanitise(text: str) -> str:
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    return cleaned[:_MAX_ERROR_TEXT] or "(no message)"
+
+
+@dataclass
+class SubscriptionStats:
+    received: int = 0
+    handled: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    filtered: int = 0
+
+
+@dataclass
+class _Plan:
+    """How this subscription retries on its adapter (decided once at subscribe time)."""
+
+    broker_redelivers: bool
+    broker_delays: bool
+    broker_counts: bool
+    native_dead_letter: bool
+
+    @classmethod
+    def for_adapter(cls, adapter: Adapter) -> _Plan:
+        caps = adapter.capabilities
+        return cls(
+            broker_redelivers=caps.has(Semantic.AT_LEAST_ONCE),
+            broker_delays=caps.support(Semantic.DELAYED_REDELIVERY) is Support.NATIVE,
+            broker_counts=caps.support(Semantic.ATTEMPT_COUNT) is Support.NATIVE,
+            native_dead_letter=caps.support(Semantic.DEAD_LETTER) is Support.NATIVE,
+        )
+
+
+@dataclass
+class _Runtime:
+    """What a subscription needs from its bus (the bus itself stays out of this module)."""
+
+    adapter: Adapter
+    binding: str
+    chain: Callable[[ConsumeNext], ConsumeNext]
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Subscription:
+    """A running (or pending) subscription. ``await`` it to wait until it is listening."""
+
+    def __init__(
+        self,
+        runtime: _Runtime,
+        *,
+        pattern: str,
+        handler: HandlerInfo,
+        spec: SubscriptionSpec,
+        type_filter: Callable[[str], bool] | None,
+        retry: RetryPolicy,
+    ) -> None:
+        self._rt = runtime
+        self.pattern = pattern
+        self.handler = handler
+        self.spec = spec
+        self.retry = retry
+        self.stats = SubscriptionStats()
+        self._filter = type_filter
+        self._plan = _Plan.for_adapter(runtime.adapter)
+        self._call = runtime.chain(self._invoke)
+        self._pool: WorkerPool[Delivery] = WorkerPool(
+            spec.max_in_flight, self._process, name=f"eventbus:{pattern}"
+        )
+        self._local_attempts: OrderedDict[str, int] = OrderedDict()
+        self._adapter_sub: AdapterSubscription | None = None
+        self._started: asyncio.Future[None] | None = None
+        self._closing = False
+        self._closed = asyncio.Event()
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def channel(self) -> str:
+        return self.spec.channel
+
+    @property
+    def group(self) -> str | None:
+        return self.spec.group
+
+    @property
+    def dead_letter_channel(self) -> str | None:
+        return self.spec.dead_letter_channel
+
+    @property
+    def in_flight(self) -> int:
+        return self._pool.held
+
+    def __await__(self) -> Any:
+        return self._wait_started().__await__()
+
+    async def _wait_started(self) -> Subscription:
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._started)
+        return self
+
+    async def close(self, timeout: float | None = 30.0) -> bool:
+        """Stop taking messages, let in-flight handlers finish (up to ``timeout`` seconds), then
+        stop listening. Messages not settled by then go back to the broker. True if drained."""
+        if self._closing:
+            await self._closed.wait()
+            return True
+        self._closing = True
+        try:
+            drained = await self._pool.drain(timeout)
+            if self._adapter_sub is not None:
+                await self._adapter_sub.close()
+        finally:
+            self._closed.set()
+        if not drained:
+            log.warning(
+                "eventbus: subscription %r closed with handlers still running; "
+                "their messages will be redelivered",
+                self.pattern,
+            )
+        return drained
+
+    def __repr__(self) -> str:
+        return (
+            f"Subscription(pattern={self.pattern!r}, channel={self.channel!r}, "
+            f"group={self.group!r}, handler={self.handler.name})"
+        )
+
+    # -- lifecycle driven by the bus ----------------------------------------------------------
+
+    async def _start(self) -> None:
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_future()
+        try:
+            self._adapter_sub = await self._rt.adapter.subscribe(self.spec, self._deliver)
+        except BaseException as exc:
+            if not self._started.done():
+                self._started.set_exception(exc)
+                self._started.exception()  # mark retrieved; the caller of _start re-raises
+            raise
+        if not self._started.done():
+            self._started.set_result(None)
+
+    # -- the pipeline -------------------------------------------------------------------------
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        if self._closing:
+            await self._closed.wait()  # the adapter gets the message back when we stop listening
+            return
+        await self._pool.put(delivery)
+
+    async def _invoke(self, event: Event[Any], context: ConsumeContext) -> None:
+        await self.handler.call(event, context)
+
+    async def _process(self, delivery: Delivery) -> None:
+        self.stats.received += 1
+        message = delivery.message
+        try:
+            event = decode(message, self._rt.binding, self.handler.data_type)
+        except DecodeError as exc:
+            reason = "data-error" if isinstance(exc, DataDecodeError) else "decode-error"
+            await self._dead_letter(delivery, reason, exc, delivery.attempt)
+            return
+        if self._filter is not None and not self._filter(event.type):
+            self.stats.filtered += 1
+            await delivery.ack()
+            return
+        attempt = self._attempt_of(delivery, event)
+        while True:
+            context = ConsumeContext(self.channel, self.group, attempt, self.pattern)
+            try:
+                await self._call(event, context)
+            except Exception as exc:
+                if self.retry.exhausted(attempt):
+                    self._forget(event)
+                    await self._dead_letter(delivery, "handler-error", exc, attempt)
+                    return
+                self.stats.retried += 1
+                delay = self.retry.delay(attempt, self._rt.rng)
+                if self._plan.broker_redelivers:
+                    self._remember(event, attempt)
+                    if self._plan.broker_delays:
+                        await delivery.nack(delay)
+                    else:
+                        await asyncio.sleep(delay)
+                        await delivery.nack(None)
+                    return
+                await asyncio.sleep(delay)  # the broker cannot redeliver: retry in process
+                attempt += 1
+                continue
+            self._forget(event)
+            self.stats.handled += 1
+            await delivery.ack()
+            return
+
+    # Attempt counting where the broker does not count deliveries itself.
+    def _attempt_of(self, delivery: Delivery, event: Event[Any]) -> int:
+        if self._plan.broker_counts or not self._local_attempts:
+            return delivery.attempt
+        return max(delivery.attempt, self._local_attempts.get(event.id, 0) + 1)
+
+    def _remember(self, event: Event[Any], attempt: int) -> None:
+        if self._plan.broker_counts:
+            return
+        self._local_attempts[event.id] = attempt
+        self._local_attempts.move_to_end(event.id)
+        if len(self._local_attempts) > 10_000:
+            self._local_attempts.popitem(last=False)
+
+    def _forget(self, event: Event[Any]) -> None:
+        if self._local_attempts:
+            self._local_attempts.pop(event.id, None)
+
+    async def _dead_letter(
+        self, delivery: Delivery, reason: str, exc: BaseException, attempt: int
+    ) -> None:
+        channel = self.spec.dead_letter_channel
+        error_text = _sanitise(str(exc))
+        if channel is None:
+            log.error(
+                "eventbus: dropping a message on %r (%s: %s) - no dead-letter channel",
+                self.channel,
+                reason,
+                error_text,
+            )
+            await delivery.ack()
+            return
+        attributes: Mapping[str, ExtensionValue] = {
+            "deadletterreason": reason,
+            "deadlettererrortype": type(exc).__name__,
+            "deadlettererror": error_text,
+            "deadletterattempts": attempt,
+            "deadletterchannel": self.channel,
+            "deadlettertime": utc_now(),
+        }
+        annotated = annotate(delivery.message, self._rt.binding, attributes)
+        log.warning(
+            "eventbus: dead-lettering a message from %r to %r after %d attempt(s): %s: %s",
+            self.channel,
+            channel,
+            attempt,
+            type(exc).__name__,
+            error_text,
+        )
+        try:
+            if self._plan.native_dead_letter:
+                await delivery.dead_letter(
+                    DeadLetter(annotated, channel, reason, f"{type(exc).__name__}: {error_text}")
+                )
+            else:
+                await self._rt.adapter.publish(channel, [annotated])
+                await delivery.ack()
+        except Exception:
+            log.exception("eventbus: dead-lettering failed; the message goes back to the broker")
+            await delivery.nack(None)
+            return
+        self.stats.dead_lettered += 1

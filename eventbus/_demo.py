@@ -1,0 +1,120 @@
+"""``eventbus demo``: a small order flow on the in-memory bus.
+
+Shows typed publish/subscribe, competing consumers, a transient failure that is retried, a
+poison event that lands in the dead-letter channel with its reason, and a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from eventbus._bus import EventBus
+from eventbus._event import Event
+from eventbus._retry import RetryPolicy
+
+SOURCE = "/demo/shop"
+ORDER_PLACED = "com.example.shop.order.placed"
+PAYMENT_CAPTURED = "com.example.shop.payment.captured"
+
+
+class OrderPlaced(msgspec.Struct, frozen=True):
+    order_id: str
+    customer: str
+    amount_cents: int
+    currency: str = "EUR"
+
+
+class PaymentCaptured(msgspec.Struct, frozen=True):
+    order_id: str
+    amount_cents: int
+
+
+class PaymentDeclined(Exception):
+    pass
+
+
+async def run_demo(
+    out: Callable[[str], None] = print, url: str = "memory://demo"
+) -> dict[str, int]:
+    """Run the flow; return the summary counts (the CLI prints them, tests assert them)."""
+    counts: Counter[str] = Counter()
+    gateway_calls: Counter[str] = Counter()
+    done = asyncio.Event()
+    orders = [
+        OrderPlaced("o-1001", "ada", 4_200),
+        OrderPlaced("o-1002", "grace", 1_999),
+        OrderPlaced("o-1003", "linus", 12_500),  # the gateway times out once: retried
+        OrderPlaced("o-1004", "mallory", -1),  # poison: always rejected -> dead-letter channel
+        OrderPlaced("o-1005", "barbara", 780),
+    ]
+    expected_outcomes = len(orders)  # captured + dead-lettered
+    retry = RetryPolicy(max_attempts=3, initial_delay=0.05, max_delay=0.2)
+
+    async with EventBus(url, retry=retry) as bus:
+
+        @bus.subscribe(ORDER_PLACED, group="payments")
+        async def charge(event: Event[OrderPlaced]) -> None:
+            order = event.data
+            assert order is not None
+            gateway_calls[order.order_id] += 1
+            if order.amount_cents <= 0:
+                raise PaymentDeclined(f"amount must be positive, got {order.amount_cents}")
+            if order.order_id == "o-1003" and gateway_calls[order.order_id] == 1:
+                out(f"  payments: gateway timeout for {order.order_id}, will retry")
+                raise TimeoutError("payment gateway timed out")
+            out(
+                f"  payments: charged {order.customer} {order.amount_cents / 100:.2f} {order.currency}"
+            )
+            await bus.publish(
+                Event(
+                    type=PAYMENT_CAPTURED,
+                    source=SOURCE,
+                    subject=order.order_id,
+                    data=PaymentCaptured(order.order_id, order.amount_cents),
+                )
+            )
+
+        @bus.subscribe(PAYMENT_CAPTURED, group="shipping")
+        async def ship(event: Event[PaymentCaptured]) -> None:
+            assert event.data is not None
+            counts["shipped"] += 1
+            out(f"  shipping: order {event.data.order_id} ready to ship")
+            if counts["shipped"] + counts["dead-lettered"] == expected_outcomes:
+                done.set()
+
+        @bus.subscribe(">", channel=f"{ORDER_PLACED}.dlq", group="dlq", dead_letter_channel=False)
+        async def dead_letters(event: Event[Any]) -> None:
+            counts["dead-lettered"] += 1
+            out(
+                f"  dead-letter: {event.subject or event.id} after "
+                f"{event.extensions.get('deadletterattempts')} attempts - "
+                f"{event.extensions.get('deadlettererrortype')}: "
+                f"{event.extensions.get('deadlettererror')}"
+            )
+            if counts["shipped"] + counts["dead-lettered"] == expected_outcomes:
+                done.set()
+
+        out(f"publishing {len(orders)} orders on {url}")
+        await bus.publish_many(
+            Event(type=ORDER_PLACED, source=SOURCE, subject=o.order_id, data=o) for o in orders
+        )
+        await asyncio.wait_for(done.wait(), timeout=30)
+        stats = bus.subscriptions[0].stats
+        counts["published"] = len(orders)
+        counts["retried"] = stats.retried
+        counts["handled"] = stats.handled
+
+    out("summary:")
+    for key in ("published", "handled", "retried", "shipped", "dead-lettered"):
+        out(f"  {key:<14}{counts[key]}")
+    return dict(counts)
+
+
+def main() -> int:
+    asyncio.run(run_demo())
+    return 0

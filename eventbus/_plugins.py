@@ -1,0 +1,72 @@
+"""Plugin discovery: entry points -> pluggy -> the adapter that serves a URL scheme."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import pluggy
+
+from eventbus import _hookspecs
+from eventbus._adapter import Adapter, AdapterInfo
+from eventbus._errors import ConfigurationError, UnknownSchemeError, redact_url
+
+__all__ = ["adapter_infos", "create_adapter", "plugin_manager"]
+
+#: Distributions that provide the schemes we know about, for the "pip install ..." hint.
+KNOWN_DISTRIBUTIONS = {
+    "memory": "eventbus",
+    "nats": "eventbus-nats",
+    "pubsub": "eventbus-pubsub",
+    "servicebus": "eventbus-servicebus",
+}
+
+
+def _builtin_plugins() -> list[ModuleType]:
+    from eventbus._memory import plugin as memory_plugin
+
+    return [memory_plugin]
+
+
+@lru_cache(maxsize=1)
+def plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, with every ``eventbus.adapters`` entry point loaded."""
+    pm = pluggy.PluginManager(_hookspecs.PROJECT)
+    pm.add_hookspecs(_hookspecs)
+    pm.load_setuptools_entrypoints(_hookspecs.ENTRY_POINT_GROUP)
+    # The built-in memory adapter is registered through its entry point; from a source tree
+    # without installed metadata, register it the same way by hand.
+    for module in _builtin_plugins():
+        if not pm.is_registered(module):
+            pm.register(module)
+    return pm
+
+
+def adapter_infos(pm: pluggy.PluginManager | None = None) -> dict[str, AdapterInfo]:
+    """Installed adapters by scheme (the first plugin to claim a scheme wins)."""
+    pm = pm or plugin_manager()
+    found: dict[str, AdapterInfo] = {}
+    for infos in reversed(pm.hook.eventbus_adapters()):
+        for info in infos:
+            found.setdefault(info.scheme, info)
+    return found
+
+
+def create_adapter(url: str, pm: pluggy.PluginManager | None = None) -> Adapter:
+    """Build (not connect) the adapter whose scheme matches ``url``."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise ConfigurationError(f"not a URL: {redact_url(url)}") from exc
+    if not scheme:
+        raise ConfigurationError(
+            f"{redact_url(url)!r} has no scheme; use e.g. memory://, nats://host:4222, "
+            "pubsub://project-id or servicebus://namespace"
+        )
+    infos = adapter_infos(pm)
+    info = infos.get(scheme)
+    if info is None:
+        hint = KNOWN_DISTRIBUTIONS.get(scheme) or f"an adapter plugin for '{scheme}'"
+        raise UnknownSchemeError(scheme, infos, hint)
+    return info.factory(url)

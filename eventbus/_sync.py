@@ -1,0 +1,125 @@
+"""``SyncEventBus``: the same bus for code that is not async.
+
+The async bus runs on an event loop in a background thread; every call blocks until the loop
+has done it. Handlers may be plain functions (they run in worker threads) or coroutines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from types import TracebackType
+from typing import Any, TypeVar
+
+from eventbus._bus import EventBus
+from eventbus._consumer import Subscription
+from eventbus._errors import BusClosedError
+from eventbus._event import Event
+from eventbus._handler import Handler
+
+__all__ = ["SyncEventBus"]
+
+R = TypeVar("R")
+H = TypeVar("H", bound=Handler)
+
+
+class SyncEventBus:
+    """Blocking facade over :class:`EventBus`; takes the same arguments."""
+
+    def __init__(self, url: Any = "memory://", **options: Any) -> None:
+        self._bus = EventBus(url, **options)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def bus(self) -> EventBus:
+        return self._bus
+
+    def __repr__(self) -> str:
+        return f"Sync{self._bus!r}"
+
+    def __enter__(self) -> SyncEventBus:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def open(self) -> None:
+        if self._loop is not None:
+            raise BusClosedError(f"{self!r} is already open")
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="eventbus-loop", daemon=True)
+        self._thread.start()
+        ready.wait()
+        self._loop = loop
+        try:
+            self._run(self._bus.open())
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def close(self, timeout: float | None = None) -> bool:
+        if self._loop is None:
+            return True
+        try:
+            return self._run(self._bus.close(timeout))
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        loop, thread = self._loop, self._thread
+        self._loop = self._thread = None
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join()
+        if loop is not None:
+            loop.close()
+
+    def _run(self, coro: Coroutine[Any, Any, R]) -> R:
+        if self._loop is None:
+            coro.close()
+            raise BusClosedError(f"{self!r} is not open: use 'with bus:' or 'bus.open()'")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def publish(self, event: Event[Any]) -> None:
+        self._run(self._bus.publish(event))
+
+    def publish_many(self, events: Iterable[Event[Any]]) -> None:
+        self._run(self._bus.publish_many(list(events)))
+
+    def subscribe(
+        self, pattern: str, handler: H | None = None, **options: Any
+    ) -> Subscription | Callable[[H], H]:
+        """Like :meth:`EventBus.subscribe`; on an open bus it returns once the subscription listens."""
+        if handler is None:
+
+            def decorator(func: H) -> H:
+                self.subscribe(pattern, func, **options)
+                return func
+
+            return decorator
+        if self._loop is None:
+            return self._bus.subscribe(pattern, handler, **options)
+
+        async def start() -> Subscription:
+            return await self._bus.subscribe(pattern, handler, **options)
+
+        return self._run(start())
+
+    def close_subscription(self, subscription: Subscription, timeout: float | None = 30.0) -> bool:
+        return self._run(subscription.close(timeout))

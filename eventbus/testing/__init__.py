@@ -1,0 +1,11 @@
+"""Test helpers for users and adapter authors.
+
+``AdapterConformance``: the scenario suite every adapter must pass (the in-memory adapter and
+every broker adapter run the same tests). ``run`` and ``wait_until``: small helpers for tests
+that drive a bus. For fault injection in your own tests, use ``memory://NAME?seed=...`` with
+``duplicate``, ``reorder``, ``crash_before_ack`` and ``slow`` (see the memory adapter docs).
+"""
+
+from eventbus.testing._conformance import AdapterConformance, run, wait_until
+
+__all__ = ["AdapterConformance", "run", "wait_until"]
