@@ -156,6 +156,10 @@ Deliver = Callable[[Delivery], Awaitable[None]]
 
 @runtime_checkable
 class AdapterSubscription(Protocol):
+    async def stop(self) -> None:
+        """Stop taking new messages; deliveries already handed over can still be settled."""
+        ...
+
     async def close(self) -> None:
         """Stop receiving. Unsettled messages go back to the broker for redelivery."""
         ...

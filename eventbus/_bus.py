@@ -21,8 +21,8 @@ from eventbus._errors import (
     redact_url,
 )
 from eventbus._event import Event
-from eventbus._message import Message
 from eventbus._handler import Handler, inspect_handler
+from eventbus._message import Message
 from eventbus._middleware import ConsumeNext, Middleware, compose_consume, compose_publish
 from eventbus._plugins import create_adapter
 from eventbus._retry import RetryPolicy
@@ -299,7 +299,7 @@ class EventBus:
         retry: RetryPolicy | None = None,
         max_in_flight: int | None = None,
         channel: str | None = None,
-        dead_letter_channel: str | None | bool = None,
+        dead_letter_channel: str | bool | None = None,
         data_type: Any = None,
         ordered: bool = False,
         ack_wait: float = 30.0,
@@ -320,11 +320,10 @@ class EventBus:
                 f"Router(routes={{{pattern!r}: 'some-channel'}})",
             )
         self._check_channel_or_pattern(listen, wildcard)
-        if group is not None:
-            if not caps.has(Semantic.CONSUMER_GROUPS):
-                raise UnsupportedSemanticError(
-                    Semantic.CONSUMER_GROUPS.value, name, "competing consumers are not available"
-                )
+        if group is not None and not caps.has(Semantic.CONSUMER_GROUPS):
+            raise UnsupportedSemanticError(
+                Semantic.CONSUMER_GROUPS.value, name, "competing consumers are not available"
+            )
         if ordered and not caps.has(Semantic.ORDERING_KEY):
             raise UnsupportedSemanticError(
                 Semantic.ORDERING_KEY.value, name, "order per partition key cannot be kept"

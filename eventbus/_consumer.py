@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +120,8 @@ class Subscription:
         self._filter = type_filter
         self._plan = _Plan.for_adapter(runtime.adapter)
         self._call = runtime.chain(self._invoke)
+        # Without consume middleware an ``async def handler(event)`` is called as it is.
+        self._direct = handler.direct if self._call == self._invoke else None
         self._pool: WorkerPool[Delivery] = WorkerPool(
             spec.max_in_flight, self._process, name=f"eventbus:{pattern}"
         )
@@ -147,7 +149,7 @@ class Subscription:
     def in_flight(self) -> int:
         return self._pool.held
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, Subscription]:
         return self._wait_started().__await__()
 
     async def _wait_started(self) -> Subscription:
@@ -164,6 +166,8 @@ class Subscription:
             return True
         self._closing = True
         try:
+            if self._adapter_sub is not None:
+                await self._adapter_sub.stop()
             drained = await self._pool.drain(timeout)
             if self._adapter_sub is not None:
                 await self._adapter_sub.close()
@@ -223,10 +227,15 @@ class Subscription:
             await delivery.ack()
             return
         attempt = self._attempt_of(delivery, event)
+        direct = self._direct
         while True:
-            context = ConsumeContext(self.channel, self.group, attempt, self.pattern)
             try:
-                await self._call(event, context)
+                if direct is not None:
+                    await direct(event)
+                else:
+                    await self._call(
+                        event, ConsumeContext(self.channel, self.group, attempt, self.pattern)
+                    )
             except Exception as exc:
                 if self.retry.exhausted(attempt):
                     self._forget(event)

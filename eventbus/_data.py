@@ -44,7 +44,9 @@ def encode_data(data: Any, content_type: str | None) -> bytes:
         try:
             return _json_encode(data)
         except (TypeError, msgspec.EncodeError) as exc:
-            raise EncodeError(f"data of type {type(data).__name__} is not JSON-encodable: {exc}") from exc
+            raise EncodeError(
+                f"data of type {type(data).__name__} is not JSON-encodable: {exc}"
+            ) from exc
     if isinstance(data, str):
         return data.encode("utf-8")
     raise EncodeError(
@@ -102,7 +104,7 @@ def decode_data(body: bytes, content_type: str | None, kind: Any = None) -> Any:
 
 def convert_data(value: Any, kind: type[T]) -> T:
     """Convert an already-decoded value (dict, list...) into ``kind``, validating it."""
-    if kind is Any or kind is None:  # type: ignore[comparison-overlap]
+    if kind is Any or kind is None:
         return cast(T, value)
     try:
         if isinstance(kind, type) and isinstance(value, kind):

@@ -90,11 +90,11 @@ async def run_demo(
         @bus.subscribe(">", channel=f"{ORDER_PLACED}.dlq", group="dlq", dead_letter_channel=False)
         async def dead_letters(event: Event[Any]) -> None:
             counts["dead-lettered"] += 1
+            ext = {k: str(v) for k, v in event.extensions.items()}
             out(
                 f"  dead-letter: {event.subject or event.id} after "
-                f"{event.extensions.get('deadletterattempts')} attempts - "
-                f"{event.extensions.get('deadlettererrortype')}: "
-                f"{event.extensions.get('deadlettererror')}"
+                f"{ext.get('deadletterattempts')} attempts - "
+                f"{ext.get('deadlettererrortype')}: {ext.get('deadlettererror')}"
             )
             if counts["shipped"] + counts["dead-lettered"] == expected_outcomes:
                 done.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
@@ -77,8 +78,10 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
             elif (why := string_problem(value)) is not None:
                 problems = problems or []
                 problems.append(Problem(name, why))
-        if self.dataschema and isinstance(self.dataschema, str) and not is_absolute_uri(
+        if (
             self.dataschema
+            and isinstance(self.dataschema, str)
+            and not is_absolute_uri(self.dataschema)
         ):
             problems = problems or []
             problems.append(Problem("dataschema", "must be an absolute URI"))
@@ -141,7 +144,7 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
         out.update(self.extensions)
         return out
 
-    def data_as(self, kind: type[U]) -> U:
+    def data_as(self, kind: builtins.type[U]) -> U:
         """``data`` converted to ``kind`` (a Struct, dataclass, dict...) with validation."""
         from eventbus._data import convert_data
 

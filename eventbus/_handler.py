@@ -24,6 +24,8 @@ class HandlerInfo:
     call: Callable[[Event[Any], ConsumeContext], Awaitable[None]]
     data_type: Any
     name: str
+    #: The handler itself when it is ``async def handler(event)``: callable without a context.
+    direct: Callable[[Event[Any]], Awaitable[None]] | None = None
 
 
 def _declared_data_type(handler: Handler, first: inspect.Parameter | None) -> Any:
@@ -71,7 +73,7 @@ def inspect_handler(handler: Handler, data_type: Any = None) -> HandlerInfo:
     declared = _declared_data_type(handler, params[0])
     wants_context = len(params) == 2
     is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
-        getattr(handler, "__call__", None)
+        type(handler).__call__
     )
 
     if is_async and wants_context:

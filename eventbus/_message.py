@@ -34,7 +34,11 @@ class Message:
 
     def size(self) -> int:
         """Approximate wire size: body plus header names and values."""
-        total = len(self.body)
-        for name, value in self.headers.items():
-            total += len(name) + (len(value) if isinstance(value, str | bytes) else 8)
-        return total
+        headers = self.headers
+        try:
+            return len(self.body) + sum(map(len, headers)) + sum(map(len, headers.values()))  # type: ignore[arg-type]
+        except TypeError:  # AMQP: some values are native bool/int/timestamps
+            total = len(self.body)
+            for name, value in headers.items():
+                total += len(name) + (len(value) if isinstance(value, str | bytes) else 8)
+            return total

@@ -103,10 +103,10 @@ def test_handler_signature_is_checked_at_subscribe(memory_url: str) -> None:
     bus = EventBus(memory_url)
     with pytest.raises(ConfigurationError, match="must take"):
         bus.subscribe("a.b", lambda: None)
+
+    async def wrong(event: int) -> None: ...
+
     with pytest.raises(ConfigurationError, match="annotated Event"):
-
-        async def wrong(event: int) -> None: ...
-
         bus.subscribe("a.b", wrong)
 
 
@@ -148,7 +148,9 @@ async def test_middleware_wraps_publish_and_consume_in_order(memory_url: str) ->
             trail.append(f"pub:{self.name}")
             await call_next(event.with_extensions(**{f"via{self.name}": "yes"}))
 
-        async def on_consume(self, event: Event[Any], context: ConsumeContext, call_next: Any) -> None:
+        async def on_consume(
+            self, event: Event[Any], context: ConsumeContext, call_next: Any
+        ) -> None:
             trail.append(f"con:{self.name}")
             await call_next(event, context)
 
@@ -248,8 +250,9 @@ async def test_retry_uses_backoff_and_dead_letters_with_failure_recorded(
         async def reader(event: Event[Any]) -> None:
             dead.append(event)
 
-        await bus.subscribe(">", reader, channel="inv.reserve.dlq", group="dlq",
-                            dead_letter_channel=False)
+        await bus.subscribe(
+            ">", reader, channel="inv.reserve.dlq", group="dlq", dead_letter_channel=False
+        )
         await bus.publish(Event(type="inv.reserve", source="/t", data={"sku": "x"}))
         await wait_until(lambda: len(dead) == 1)
     assert attempts == [1, 2, 3, 4]

@@ -68,7 +68,9 @@ def test_router_routes_patterns_to_shared_channels() -> None:
 def test_retry_delay_stays_within_jittered_exponential_bounds(
     attempt: int, initial: float, multiplier: float, jitter: float, seed: int
 ) -> None:
-    policy = RetryPolicy(initial_delay=initial, max_delay=30.0, multiplier=multiplier, jitter=jitter)
+    policy = RetryPolicy(
+        initial_delay=initial, max_delay=30.0, multiplier=multiplier, jitter=jitter
+    )
     base = min(30.0, initial * multiplier ** (attempt - 1))
     delay = policy.delay(attempt, random.Random(seed))
     assert base * (1 - jitter) - 1e-9 <= delay <= base * (1 + jitter) + 1e-9

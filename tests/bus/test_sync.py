@@ -32,8 +32,9 @@ def test_sync_publish_subscribe_with_retry_and_dead_letter(memory_url: str) -> N
             with lock:
                 got.append(event.data)
 
-        bus.subscribe(">", dead.append, channel="sync.num.dlq", group="dlq",
-                      dead_letter_channel=False)
+        bus.subscribe(
+            ">", dead.append, channel="sync.num.dlq", group="dlq", dead_letter_channel=False
+        )
         bus.publish_many(Event(type="sync.num", source="/t", data=i) for i in (1, 2, -3))
         bus.publish(Event(type="sync.num", source="/t", data=4))
         wait_for(lambda: len(got) == 3 and len(dead) == 1)

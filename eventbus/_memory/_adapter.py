@@ -1,0 +1,192 @@
+"""``MemoryAdapter``: the built-in adapter, an in-process broker behind the adapter contract."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from eventbus._adapter import (
+    DEAD_LETTER_GROUP,
+    Capabilities,
+    Deliver,
+    Limits,
+    Semantic,
+    SubscriptionSpec,
+    Support,
+)
+from eventbus._errors import BrokerConnectionError, ConfigurationError
+from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW, MemoryBroker, named_broker
+from eventbus._memory._faults import MemoryFaults
+from eventbus._memory._names import ADAPTER_NAME, check_channel, check_messages, check_pattern
+from eventbus._memory._subscription import MemorySubscription
+from eventbus._memory._url import DEFAULT_MAX_MESSAGE_BYTES, check_broker_name, parse_memory_url
+from eventbus._message import Message
+
+#: Messages one queue holds before publishers wait (bounded buffers everywhere).
+DEFAULT_MAX_QUEUE = 10_000
+
+__all__ = ["CAPABILITIES", "MemoryAdapter"]
+
+_SEMANTICS = {
+    Semantic.AT_LEAST_ONCE: Support.NATIVE,
+    Semantic.ATTEMPT_COUNT: Support.NATIVE,
+    Semantic.CONSUMER_GROUPS: Support.NATIVE,
+    Semantic.DEAD_LETTER: Support.NATIVE,
+    Semantic.DELAYED_REDELIVERY: Support.NATIVE,
+    Semantic.ORDERING_KEY: Support.NATIVE,
+    Semantic.PUBLISHER_DEDUPE: Support.NATIVE,
+    Semantic.TTL: Support.UNSUPPORTED,
+    Semantic.BATCH_PUBLISH: Support.NATIVE,
+    Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
+    Semantic.WILDCARD_SUBSCRIBE: Support.NATIVE,
+}
+
+#: What the in-memory adapter provides with its default limits.
+CAPABILITIES = Capabilities(
+    semantics=_SEMANTICS, limits=Limits(max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES)
+)
+_VALID_CHANNELS_CACHE = 10_000
+
+
+class MemoryAdapter:
+    """An in-process broker with real semantics: groups, fan-out, acks, redelivery, dead letters.
+
+    ``name`` selects a process-wide named broker (two adapters with the same name talk to each
+    other); None gives a private one. ``faults`` injects seeded duplicates, reorders, lost acks
+    and slow deliveries into this adapter's subscriptions. ``max_queue`` bounds each queue this
+    adapter creates (default ``DEFAULT_MAX_QUEUE``): publish waits while one is full. Dead-letter
+    queues are not bounded, so dead-lettering never stalls a consumer. ``dedupe_window``: seconds during which a
+    re-published ``dedupe_id`` is dropped (0 disables it).
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        faults: MemoryFaults | None = None,
+        max_queue: int | None = None,
+        *,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        dedupe_window: float = DEFAULT_DEDUPE_WINDOW,
+    ) -> None:
+        if name is not None:
+            check_broker_name(name)
+        if max_queue is not None and (isinstance(max_queue, bool) or max_queue < 1):
+            raise ConfigurationError(
+                f"max_queue must be an integer >= 1 or None, got {max_queue!r}"
+            )
+        if max_message_bytes < 1:
+            raise ConfigurationError(f"max_message_bytes must be >= 1, got {max_message_bytes!r}")
+        if dedupe_window < 0:
+            raise ConfigurationError(f"dedupe_window must be >= 0 seconds, got {dedupe_window!r}")
+        self._broker = named_broker(name) if name is not None else MemoryBroker()
+        self._faults = faults if faults is not None else MemoryFaults()
+        self._max_queue = DEFAULT_MAX_QUEUE if max_queue is None else max_queue
+        self._dedupe_window = float(dedupe_window)
+        self._capabilities = (
+            CAPABILITIES
+            if max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES
+            else Capabilities(_SEMANTICS, Limits(max_message_bytes=max_message_bytes))
+        )
+        self._limits = self._capabilities.limits
+        self._half_limit = max_message_bytes // 2  # see check_messages
+        self._subscriptions: dict[MemorySubscription, None] = {}
+        self._valid_channels: set[str] = set()
+        self._subscribed = 0
+        self._connected = False
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryAdapter:
+        """Build an adapter from ``memory://[NAME][?seed=..&duplicate=..&max_queue=..]``."""
+        options = parse_memory_url(url)
+        return cls(
+            options.name,
+            options.faults,
+            options.max_queue,
+            max_message_bytes=options.max_message_bytes,
+            dedupe_window=options.dedupe_window,
+        )
+
+    def __repr__(self) -> str:
+        return f"MemoryAdapter({self._broker.name!r})"
+
+    @property
+    def name(self) -> str:
+        return ADAPTER_NAME
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def broker(self) -> MemoryBroker:
+        return self._broker
+
+    @property
+    def faults(self) -> MemoryFaults:
+        return self._faults
+
+    async def connect(self) -> None:
+        self._connected = True
+
+    async def close(self) -> None:
+        """Close this adapter's subscriptions (unsettled messages go back); queues stay."""
+        self._connected = False
+        for subscription in list(self._subscriptions):
+            await subscription.close()
+
+    async def publish(self, channel: str, messages: Sequence[Message]) -> None:
+        if not self._connected:
+            raise BrokerConnectionError("the memory adapter is not connected (call connect())")
+        if channel not in self._valid_channels:
+            check_channel(self._limits, channel)
+            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
+                self._valid_channels.clear()
+            self._valid_channels.add(channel)
+        half = self._half_limit
+        for message in messages:  # the exact check is only needed for large bodies
+            if len(message.body) > half:
+                check_messages(self._limits, messages)
+                break
+        if not self._broker.publish_nowait(channel, messages, self._dedupe_window):
+            await self._broker.publish(channel, messages, self._dedupe_window)  # bounded queues
+
+    async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> MemorySubscription:
+        if not self._connected:
+            raise BrokerConnectionError("the memory adapter is not connected (call connect())")
+        check_pattern(self._limits, spec.channel)
+        if spec.group is not None and not spec.group:
+            raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
+        if not spec.ack_wait > 0:
+            raise ConfigurationError(f"ack_wait must be > 0 seconds, got {spec.ack_wait!r}")
+        broker = self._broker
+        if spec.dead_letter_channel is not None:
+            check_channel(self._limits, spec.dead_letter_channel)
+            broker.group_queue(spec.dead_letter_channel, DEAD_LETTER_GROUP, None)
+        if spec.group is None:
+            queue = broker.fanout_queue(spec.channel, self._max_queue)
+        else:
+            queue = broker.group_queue(spec.channel, spec.group, self._max_queue)
+        self._subscribed += 1
+        subscription = MemorySubscription(
+            broker,
+            queue,
+            spec,
+            deliver,
+            faults=self._faults,
+            rng=self._rng(spec),
+            limits=self._limits,
+            on_close=self._forget,
+        )
+        self._subscriptions[subscription] = None
+        subscription.start()
+        return subscription
+
+    def _rng(self, spec: SubscriptionSpec) -> random.Random:
+        seed = self._faults.seed
+        if seed is None:
+            return random.Random()
+        # One stream per subscription: reproducible whatever the other subscriptions do.
+        return random.Random(f"{seed}/{self._subscribed}/{spec.channel}/{spec.group}")
+
+    def _forget(self, subscription: MemorySubscription) -> None:
+        self._subscriptions.pop(subscription, None)
