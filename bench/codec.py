@@ -11,12 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _util import per_call_us, verdict  # noqa: E402
-from cloudevents.core.bindings import http as sdk_http  # noqa: E402
-from cloudevents.core.formats.json import JSONFormat  # noqa: E402
-from cloudevents.core.v1.event import CloudEvent  # noqa: E402
+from _util import per_call_us, verdict
+from cloudevents.core.bindings import http as sdk_http
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 
-from eventbus import ContentMode, Event, decode, encode, to_sdk  # noqa: E402
+from eventbus import ContentMode, Event, decode, encode, to_sdk
 
 N = 50_000
 

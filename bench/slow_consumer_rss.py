@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _util import peak_rss_mb, verdict  # noqa: E402
+from _util import peak_rss_mb, verdict
 
-from eventbus import Event, EventBus  # noqa: E402
+from eventbus import Event, EventBus
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BATCH = 500

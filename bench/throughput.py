@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import msgspec  # noqa: E402
-from _util import best_of, verdict  # noqa: E402
+import msgspec
+from _util import best_of, verdict
 
-from eventbus import Event, EventBus, encode  # noqa: E402
+from eventbus import Event, EventBus, encode
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 BATCH = 1_000

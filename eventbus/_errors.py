@@ -167,7 +167,9 @@ def redact_url(url: str) -> str:
         redacted = []
         for pair in query.split("&"):
             key, sep, _ = pair.partition("=")
-            secret = any(w in key.lower() for w in ("pass", "token", "key", "secret", "cred", "sig"))
+            secret = any(
+                w in key.lower() for w in ("pass", "token", "key", "secret", "cred", "sig")
+            )
             redacted.append(f"{key}{sep}***" if secret and sep else pair)
         query = "&".join(redacted)
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -12,7 +12,7 @@ import binascii
 import itertools
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 ExtensionValue = bool | int | str | bytes | datetime
@@ -84,6 +84,10 @@ def is_absolute_uri(value: str) -> bool:
 
 def format_time(value: datetime) -> str:
     """RFC 3339 form of a timezone-aware datetime, with ``Z`` for UTC."""
+    offset = value.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        # RFC 3339 offsets are whole minutes; isoformat() would write "+05:30:15".
+        value = value.astimezone(UTC)
     text = value.isoformat()
     if text.endswith("+00:00"):
         return text[:-6] + "Z"

@@ -20,4 +20,6 @@ class TestMemoryConformanceWithFaults(AdapterConformance):
 
     @pytest.fixture
     def bus_url(self) -> str:
-        return f"memory://faulty-{uuid.uuid4().hex[:12]}?seed=7&reorder=0.3&slow=0.05&slow_delay=0.01"
+        return (
+            f"memory://faulty-{uuid.uuid4().hex[:12]}?seed=7&reorder=0.3&slow=0.05&slow_delay=0.01"
+        )

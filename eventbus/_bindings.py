@@ -1,0 +1,415 @@
+"""CloudEvents protocol bindings: events to and from :class:`Message`, as pure functions.
+
+``"ce-headers"`` (NATS binary mode of the 1.0.3-wip NATS binding; the in-memory bus)
+    Every attribute, ``datacontenttype`` and extensions included, is a header ``ce-<name>``
+    holding the canonical string, percent-encoded: space, ``"``, ``%`` and anything outside
+    U+0021..U+007E become UTF-8 ``%XY``. Decoding accepts lowercase hex and RFC 7230 quoted
+    strings, rejects bad escapes and invalid UTF-8, matches header names in any case, and reads
+    a plain ``content-type`` header as ``datacontenttype`` when ``ce-datacontenttype`` is absent
+    (as sdk-go does). Structured: ``Content-Type: application/cloudevents+json; charset=utf-8``.
+
+``"pubsub"`` (Google Cloud Pub/Sub attributes)
+    ``ce-<name>`` attributes holding canonical strings *as-is*: the Pub/Sub binding asks for the
+    canonical string and sdk-go writes and reads values unescaped, so percent-encoding would
+    leak ``%20`` into other SDKs (attribute values are arbitrary UTF-8). ``datacontenttype`` is
+    written as ``ce-datacontenttype`` (the binding's example; sdk-go reads it through its ``ce-``
+    prefix); decoding also accepts ``content-type`` / ``Content-Type`` (names match in any case).
+    Structured: both ``Content-Type`` (the binding's text, sdk-go's key) and ``content-type``
+    (other SDKs' key) set to ``application/cloudevents+json; charset=UTF-8``: Pub/Sub keys are
+    case-sensitive and readers disagree.
+
+``"amqp"`` (AMQP 1.0 / Azure Service Bus application properties)
+    ``cloudEvents_<name>`` with native values (bool, int, str, bytes, datetime); decoding also
+    reads ``cloudEvents:``, canonical strings, bytes keys and bytes values of string attributes,
+    and an int ``time`` as AMQP milliseconds since the epoch. ``datacontenttype`` travels in the
+    header ``content-type`` (the AMQP ``properties.content-type``; the adapter maps it).
+    Structured: ``content-type: application/cloudevents+json; charset=utf-8``.
+
+A ``content-type`` starting with ``application/cloudevents`` (any case) means structured mode,
+unless it names a format other than JSON and a ``specversion`` attribute is present: then the
+message is binary (the Pub/Sub binding allows this; it also covers data whose own media type
+starts with ``application/cloudevents``). Otherwise the message is binary, except that one with
+no CloudEvents attributes at all and a JSON-object body is read as structured (sdk-go's
+Pub/Sub writer sets no content-type). In binary mode an empty body means "no data". Decoders
+raise only :class:`DecodeError` (``where`` names the header) and its subclass
+:class:`DataDecodeError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final, cast
+from urllib.parse import quote, unquote_to_bytes
+
+import msgspec
+
+from eventbus._amqp import COLON_PREFIX, PREFIX, annotate_amqp, decode_amqp, encode_amqp
+from eventbus._data import encode_data
+from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
+from eventbus._event import JSON_CONTENT_TYPE, Event
+from eventbus._format import from_json, read_structured, to_json
+from eventbus._message import HeaderValue, Message
+from eventbus._types import _BAD_CHARS_RE, ExtensionValue, attribute_name_problem, value_problem
+from eventbus._wire import (
+    binary_data,
+    build_event,
+    canonical,
+    is_cloudevents_type,
+    json_encode,
+    json_value,
+    key_text,
+    looks_structured,
+    no_values,
+    parse_time_text,
+    set_data,
+    text,
+    time_text,
+)
+
+__all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "encode"]
+
+BINDINGS: Final = ("ce-headers", "pubsub", "amqp")
+
+
+class ContentMode(enum.Enum):
+    """How an event is laid out in a message: attributes in headers, or one JSON document."""
+
+    BINARY = "binary"
+    STRUCTURED = "structured"
+
+
+_BINARY: Final = ContentMode.BINARY
+_STRUCTURED: Final = ContentMode.STRUCTURED
+
+
+_STRUCTURED_CT: Final = "application/cloudevents+json; charset=utf-8"
+_PUBSUB_STRUCTURED_CT: Final = "application/cloudevents+json; charset=UTF-8"
+_STRUCTURED_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
+    "ce-headers": {"Content-Type": _STRUCTURED_CT},
+    "pubsub": {"Content-Type": _PUBSUB_STRUCTURED_CT, "content-type": _PUBSUB_STRUCTURED_CT},
+    "amqp": {"content-type": _STRUCTURED_CT},
+}
+_CE_FIELD_KEYS: Final = (
+    "ce-specversion",
+    "ce-id",
+    "ce-source",
+    "ce-type",
+    "ce-subject",
+    "ce-dataschema",
+    "ce-datacontenttype",
+    "ce-time",
+)
+_CE_KNOWN: Final = frozenset({*_CE_FIELD_KEYS, "content-type"})
+
+# Characters a ce-headers value may carry unescaped: U+0021..U+007E except '"' and '%'.
+_SAFE: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
+_SAFE_BYTES: Final = _SAFE.encode("ascii")
+_BAD_ESCAPE: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_QUOTED: Final = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_QUOTED_PAIR: Final = re.compile(r"\\(.)", re.DOTALL)
+_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+
+
+def _unknown(binding: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"unknown binding {binding!r}; expected one of: {', '.join(BINDINGS)}"
+    )
+
+
+# -- encoding ----------------------------------------------------------------------------------
+
+
+def _is_safe(value: str) -> bool:
+    """Whether ``value`` needs no percent-encoding (all of it in U+0021..U+007E but '"', '%')."""
+    return value.isascii() and not value.encode("ascii").translate(None, _SAFE_BYTES)
+
+
+def _percent_encode(value: str) -> str:
+    return value if _is_safe(value) else quote(value, safe=_SAFE)
+
+
+def _ce_attributes(event: Event[Any]) -> dict[str, str]:
+    """Every attribute as ``ce-<name>`` -> canonical string."""
+    out = {
+        "ce-specversion": event.specversion,
+        "ce-id": event.id,
+        "ce-source": event.source,
+        "ce-type": event.type,
+    }
+    if event.datacontenttype is not None:
+        out["ce-datacontenttype"] = event.datacontenttype
+    if event.dataschema is not None:
+        out["ce-dataschema"] = event.dataschema
+    if event.subject is not None:
+        out["ce-subject"] = event.subject
+    if event.time is not None:
+        out["ce-time"] = time_text(event.time)
+    for name, value in event.extensions.items():
+        out["ce-" + name] = value if type(value) is str else canonical(value)
+    return out
+
+
+def _ce_headers_binary(event: Event[Any]) -> dict[str, HeaderValue]:
+    out = _ce_attributes(event)
+    if not _is_safe("".join(out.values())):
+        out = {name: _percent_encode(value) for name, value in out.items()}
+    return cast("dict[str, HeaderValue]", out)
+
+
+def _pubsub_binary(event: Event[Any]) -> dict[str, HeaderValue]:
+    return cast("dict[str, HeaderValue]", _ce_attributes(event))
+
+
+_BINARY_ENCODERS: Final[Mapping[str, Callable[[Event[Any]], dict[str, HeaderValue]]]] = {
+    "ce-headers": _ce_headers_binary,
+    "pubsub": _pubsub_binary,
+    "amqp": encode_amqp,
+}
+
+
+def _data_bytes(data: Any, ctype: str | None) -> bytes:
+    """``encode_data`` with a fast path for dict data as ``application/json``."""
+    if type(data) is dict and ctype == JSON_CONTENT_TYPE:
+        try:
+            return json_encode(data)
+        except (TypeError, ValueError, msgspec.EncodeError):
+            pass  # let encode_data raise its EncodeError
+    return encode_data(data, ctype)
+
+
+def encode(event: Event[Any], binding: str, mode: ContentMode = ContentMode.BINARY) -> Message:
+    """``event`` as a :class:`Message` for ``binding`` (see :data:`BINDINGS`) in ``mode``.
+
+    ``key`` is the ``partitionkey`` extension (when a string), ``dedupe_id`` the event id.
+    Raises :class:`EncodeError` when data does not fit its ``datacontenttype``.
+    """
+    if mode is _BINARY:
+        binary = _BINARY_ENCODERS.get(binding)
+        if binary is None:
+            raise _unknown(binding)
+        headers = binary(event)
+        body = _data_bytes(event.data, event.datacontenttype)
+    elif mode is _STRUCTURED:
+        fixed = _STRUCTURED_HEADERS.get(binding)
+        if fixed is None:
+            raise _unknown(binding)
+        headers = dict(fixed)
+        body = to_json(event)
+    else:
+        try:
+            return encode(event, binding, ContentMode(mode))
+        except ValueError:
+            raise ConfigurationError(f"unknown content mode {mode!r}") from None
+    key = event.extensions.get("partitionkey")
+    return Message(headers, body, key if type(key) is str else None, event.id)
+
+
+# -- decoding ----------------------------------------------------------------------------------
+
+
+def _unescape(value: str, where: str) -> str:
+    """Undo RFC 7230 quoting and percent-encoding of a ce-headers value."""
+    if value[:1] == '"':
+        m = _QUOTED.fullmatch(value)
+        if m is None:
+            raise DecodeError("malformed quoted string", where=where)
+        value = _QUOTED_PAIR.sub(r"\1", m.group(1))
+    if "%" not in value:
+        return value
+    bad = _BAD_ESCAPE.search(value)
+    if bad is not None:
+        raise DecodeError(f"invalid percent-escape at offset {bad.start()}", where=where)
+    try:
+        return unquote_to_bytes(value).decode("utf-8")
+    except UnicodeError:
+        raise DecodeError("percent-encoded bytes are not valid UTF-8", where=where) from None
+
+
+def _lower_keys(headers: Mapping[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in headers.items():
+        name = key_text(key)
+        if name is not None:
+            out[name.lower()] = value
+    return out
+
+
+def _clean(value: object, where: str, escaped: bool) -> str:
+    """A received ce- header value as text, unescaped for ce-headers."""
+    raw = text(value, where)
+    return _unescape(raw, where) if escaped else raw
+
+
+def _decode_ce(
+    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
+) -> Event[Any]:
+    try:
+        keys = "".join(headers)
+        h = headers if keys.lower() == keys else _lower_keys(headers)
+    except TypeError:  # a key that is not a str
+        h = _lower_keys(headers)
+    get = h.get
+    ctype = get("content-type")
+    if ctype is not None:
+        ctype = text(ctype, "content-type")
+        if is_cloudevents_type(ctype):
+            event = read_structured(body, ctype, data_type, h.get("ce-specversion") is not None)
+            if event is not None:
+                return event
+    fields: tuple[Any, ...] = (
+        get("ce-specversion"),
+        get("ce-id"),
+        get("ce-source"),
+        get("ce-type"),
+        get("ce-subject"),
+        get("ce-dataschema"),
+        get("ce-datacontenttype"),
+        get("ce-time"),
+    )
+    extra = h.keys() - _CE_KNOWN
+    if len(extra) > 1:  # keep the headers' order (a set's order varies between processes)
+        ext = {k[3:]: v for k, v in h.items() if k[:3] == "ce-" and k not in _CE_KNOWN}
+    else:
+        ext = {k[3:]: h[k] for k in extra if k[:3] == "ce-"}
+    if fields.count(None) == 8 and no_values(ext) and looks_structured(body):
+        return from_json(body, data_type)
+    try:
+        joined = "".join(h.values())
+        clean = not escaped or ("%" not in joined and '"' not in joined)
+    except TypeError:  # a value that is not a str
+        clean = False
+    if not clean:
+        fields = tuple(
+            None if v is None else _clean(v, key, escaped)
+            for v, key in zip(fields, _CE_FIELD_KEYS, strict=True)
+        )
+        ext = {n: _clean(v, "ce-" + n, escaped) for n, v in ext.items()}
+    specversion, id_, source, type_, subject, dataschema, dct, time = fields
+    if time is not None:
+        time = parse_time_text(time, "ce-time")
+    where = _ce_where
+    if dct is None and ctype is not None:
+        dct = ctype
+        where = _ce_where_ct
+    event = build_event(
+        where, specversion, id_, source, type_, subject, dataschema, dct, time, ext, None
+    )
+    return set_data(event, binary_data(body, dct, data_type), dct is None)
+
+
+def _ce_where(name: str) -> str:
+    return "ce-" + name
+
+
+def _ce_where_ct(name: str) -> str:
+    return "content-type" if name == "datacontenttype" else "ce-" + name
+
+
+def decode(message: Message, binding: str, data_type: Any = None) -> Event[Any]:
+    """Read the event in ``message`` (binary or structured, detected) for ``binding``.
+
+    ``data`` is decoded into ``data_type`` when given (a Struct, dataclass, dict, str, bytes...).
+    Raises :class:`DecodeError` naming the offending header or member, or
+    :class:`DataDecodeError` when data does not fit ``data_type``.
+    """
+    if binding == "ce-headers":
+        return _decode_ce(message.headers, message.body, data_type, True)
+    if binding == "pubsub":
+        return _decode_ce(message.headers, message.body, data_type, False)
+    if binding == "amqp":
+        return decode_amqp(message.headers, message.body, data_type)
+    raise _unknown(binding)
+
+
+# -- annotating --------------------------------------------------------------------------------
+
+
+def _checked(attributes: Mapping[str, ExtensionValue]) -> dict[str, ExtensionValue]:
+    """Validated annotation values; characters CloudEvents Strings exclude become spaces."""
+    out: dict[str, ExtensionValue] = {}
+    problems: list[Problem] = []
+    for name, value in attributes.items():
+        why = attribute_name_problem(name)
+        if why is None and isinstance(value, str):
+            value = _BAD_CHARS_RE.sub(" ", value)
+        elif why is None:
+            why = value_problem(value)
+        if why is not None:
+            problems.append(Problem(f"extensions.{name}", why))
+        out[name] = value
+    if problems:
+        raise InvalidEventError(problems)
+    return out
+
+
+def _is_structured(message: Message, binding: str) -> bool:
+    """The mode ``decode`` detects, worked out without raising on any input."""
+    amqp = binding == "amqp"
+    ctype: object = None
+    has_attributes = has_specversion = False
+    for key, value in message.headers.items():
+        name = key_text(key)
+        if name is None:
+            continue
+        low = name.lower()
+        if low == "content-type":
+            ctype = value
+            continue
+        if amqp:
+            attribute = name[12:] if name[:12] in (PREFIX, COLON_PREFIX) else None
+        else:
+            attribute = low[3:] if low[:3] == "ce-" else None
+        if attribute is not None and value is not None:
+            has_attributes = True
+            has_specversion = has_specversion or attribute == "specversion"
+    if isinstance(ctype, bytes):
+        ctype = ctype.decode("utf-8", "replace")
+    if isinstance(ctype, str) and is_cloudevents_type(ctype):
+        media = ctype.split(";", 1)[0].strip().lower()
+        return media == "application/cloudevents+json" or not has_specversion
+    return not has_attributes and looks_structured(message.body)
+
+
+def _annotate_json(body: bytes, values: Mapping[str, ExtensionValue]) -> bytes | None:
+    try:
+        members = _raw_object(body)
+    except (msgspec.DecodeError, RecursionError, TypeError):
+        return None
+    for name, value in values.items():
+        members[name] = msgspec.Raw(json_encode(json_value(value)))
+    return json_encode(members)
+
+
+def _annotate_headers(
+    headers: Mapping[Any, Any], binding: str, values: Mapping[str, ExtensionValue]
+) -> dict[Any, Any]:
+    if binding == "amqp":
+        return annotate_amqp(headers, values)
+    drop = {"ce-" + n for n in values}
+    out = {k: v for k, v in headers.items() if (key_text(k) or "").lower() not in drop}
+    escape = binding == "ce-headers"
+    for name, value in values.items():
+        wire = canonical(value)
+        out["ce-" + name] = _percent_encode(wire) if escape else wire
+    return out
+
+
+def annotate(message: Message, binding: str, attributes: Mapping[str, ExtensionValue]) -> Message:
+    """A copy of ``message`` with extension ``attributes`` added or replaced; data untouched.
+
+    Binary mode: headers. Structured mode: members of the JSON body, or headers when the body
+    is not a JSON object. Never fails on a malformed message; raises
+    :class:`InvalidEventError` only for invalid attribute names or value types.
+    """
+    if binding not in BINDINGS:
+        raise _unknown(binding)
+    values = _checked(attributes)
+    headers = message.headers
+    if _is_structured(message, binding):
+        body = _annotate_json(message.body, values)
+        if body is not None:
+            return dataclasses.replace(message, headers=dict(headers), body=body)
+    return dataclasses.replace(message, headers=_annotate_headers(headers, binding, values))
