@@ -58,6 +58,7 @@ class Semantic(enum.Enum):
     BATCH_PUBLISH = "batch-publish"
     REQUEST_REPLY = "request-reply"
     WILDCARD_SUBSCRIBE = "wildcard-subscribe"  # channel patterns (`*` one token, `>` the rest)
+    LOCK_RENEWAL = "lock-renewal"  # a long handler can keep its message from being redelivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,12 @@ class Delivery(Protocol):
 
     async def dead_letter(self, dead: DeadLetter) -> None:
         """Move the message to its dead-letter channel (adapters with native DEAD_LETTER)."""
+        ...
+
+    async def extend(self) -> None:
+        """The handler is still working: push the redelivery deadline back by the ack wait
+        (NATS in-progress, Service Bus lock renewal, Pub/Sub ack-deadline extension). Adapters
+        without LOCK_RENEWAL make it a no-op."""
         ...
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class _Plan:
     broker_delays: bool
     broker_counts: bool
     native_dead_letter: bool
+    renews_locks: bool
 
     @classmethod
     def for_adapter(cls, adapter: Adapter) -> _Plan:
@@ -85,6 +87,7 @@ class _Plan:
             broker_delays=caps.support(Semantic.DELAYED_REDELIVERY) is Support.NATIVE,
             broker_counts=caps.support(Semantic.ATTEMPT_COUNT) is Support.NATIVE,
             native_dead_letter=caps.support(Semantic.DEAD_LETTER) is Support.NATIVE,
+            renews_locks=caps.has(Semantic.LOCK_RENEWAL),
         )
 
 
@@ -126,6 +129,12 @@ class Subscription:
             spec.max_in_flight, self._process, name=f"eventbus:{pattern}"
         )
         self._local_attempts: OrderedDict[str, int] = OrderedDict()
+        # Lock renewal: deliveries being handled and when they started (only when renewing).
+        self._renew_every = (
+            spec.ack_wait / 3 if self._plan.renews_locks and spec.ack_wait > 0 else 0.0
+        )
+        self._active: dict[Delivery, float] = {}
+        self._renewer: asyncio.Task[None] | None = None
         self._adapter_sub: AdapterSubscription | None = None
         self._started: asyncio.Future[None] | None = None
         self._closing = False
@@ -169,6 +178,8 @@ class Subscription:
             if self._adapter_sub is not None:
                 await self._adapter_sub.stop()
             drained = await self._pool.drain(timeout)
+            if self._renewer is not None:
+                self._renewer.cancel()
             if self._adapter_sub is not None:
                 await self._adapter_sub.close()
         finally:
@@ -199,8 +210,23 @@ class Subscription:
                 self._started.set_exception(exc)
                 self._started.exception()  # mark retrieved; the caller of _start re-raises
             raise
+        if self._renew_every:
+            self._renewer = asyncio.get_running_loop().create_task(self._renew_locks())
         if not self._started.done():
             self._started.set_result(None)
+
+    async def _renew_locks(self) -> None:
+        """Every third of the ack wait, extend the locks of handlers running longer than that."""
+        every = self._renew_every
+        while True:
+            await asyncio.sleep(every)
+            cutoff = time.monotonic() - every
+            for delivery, started in list(self._active.items()):
+                if started <= cutoff:
+                    try:
+                        await delivery.extend()
+                    except Exception:
+                        log.warning("eventbus: could not extend a message lock", exc_info=True)
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -214,6 +240,16 @@ class Subscription:
         await self.handler.call(event, context)
 
     async def _process(self, delivery: Delivery) -> None:
+        if self._renew_every:
+            self._active[delivery] = time.monotonic()
+            try:
+                await self._handle(delivery)
+            finally:
+                del self._active[delivery]
+        else:
+            await self._handle(delivery)
+
+    async def _handle(self, delivery: Delivery) -> None:
         self.stats.received += 1
         message = delivery.message
         try:

@@ -39,6 +39,7 @@ _SEMANTICS = {
     Semantic.BATCH_PUBLISH: Support.NATIVE,
     Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
     Semantic.WILDCARD_SUBSCRIBE: Support.NATIVE,
+    Semantic.LOCK_RENEWAL: Support.NATIVE,
 }
 
 #: What the in-memory adapter provides with its default limits.

@@ -77,6 +77,10 @@ class MemoryDelivery:
         if self._state == LEASED:
             await self._queue.broker.dead_letter(self, dead)
 
+    async def extend(self) -> None:
+        if self._state == LEASED:
+            self._queue.extend(self)
+
     def __repr__(self) -> str:
         state = ("queued", "leased", "done")[self._state]
         return f"<{type(self).__name__} attempt={self.attempt} {state} {self.message!r:.60}>"

@@ -145,6 +145,13 @@ class Queue:
         self._stats.acked += 1
         self.remove(delivery)
 
+    def extend(self, delivery: MemoryDelivery) -> None:
+        """Push a lease's deadline back by its ack wait (keeping ``inflight`` in deadline order)."""
+        consumer = delivery._consumer
+        delivery._deadline = monotonic() + consumer.ack_wait
+        consumer.inflight.remove(delivery)
+        consumer.inflight.append(delivery)
+
     def nack(self, delivery: MemoryDelivery, delay: float | None) -> None:
         self._stats.nacked += 1
         self.requeue(delivery, delay)

@@ -384,6 +384,28 @@ class AdapterConformance:
 
         run(scenario())
 
+    def test_long_handler_keeps_its_lock(
+        self, bus_url: str, prefix: str, capabilities: Capabilities
+    ) -> None:
+        self.require(capabilities, Semantic.AT_LEAST_ONCE, Semantic.LOCK_RENEWAL)
+
+        async def scenario() -> None:
+            attempts: list[int] = []
+            async with EventBus(bus_url) as bus:
+
+                async def slow(event: Event[Any], context: Any) -> None:
+                    attempts.append(context.attempt)
+                    await asyncio.sleep(1.5)  # five times the ack wait
+
+                sub = bus.subscribe(f"{prefix}.long", slow, ack_wait=0.3, max_in_flight=2)
+                await self.started(sub)
+                await bus.publish(Event(type=f"{prefix}.long", source="/c"))
+                await wait_until(lambda: sub.stats.handled == 1, timeout=20)
+                await settle(0.5)
+            assert attempts == [1], "the message was redelivered while its handler ran"
+
+        run(scenario())
+
     # -- ordering -----------------------------------------------------------------------------
 
     def test_order_per_partition_key(
