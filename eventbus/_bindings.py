@@ -37,7 +37,6 @@ raise only :class:`DecodeError` (``where`` names the header) and its subclass
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import re
 from collections.abc import Callable, Mapping
@@ -411,5 +410,5 @@ def annotate(message: Message, binding: str, attributes: Mapping[str, ExtensionV
     if _is_structured(message, binding):
         body = _annotate_json(message.body, values)
         if body is not None:
-            return dataclasses.replace(message, headers=dict(headers), body=body)
-    return dataclasses.replace(message, headers=_annotate_headers(headers, binding, values))
+            return msgspec.structs.replace(message, headers=dict(headers), body=body)
+    return msgspec.structs.replace(message, headers=_annotate_headers(headers, binding, values))

@@ -29,7 +29,7 @@ from eventbus._adapter import (
     Support,
 )
 from eventbus._bindings import annotate, decode
-from eventbus._errors import DataDecodeError, DecodeError
+from eventbus._errors import DataDecodeError, DecodeError, RejectedEventError
 from eventbus._event import Event
 from eventbus._middleware import ConsumeContext, ConsumeNext
 from eventbus._pool import WorkerPool
@@ -45,7 +45,7 @@ log = logging.getLogger("eventbus")
 
 #: Extension attributes the bus records on a dead-lettered event.
 DEAD_LETTER_ATTRIBUTES = (
-    "deadletterreason",  # handler-error | decode-error | data-error
+    "deadletterreason",  # handler-error | decode-error | data-error | a RejectedEventError's reason
     "deadlettererrortype",  # the exception's class name
     "deadlettererror",  # the exception's message (sanitised, at most 512 characters)
     "deadletterattempts",  # attempts made
@@ -272,6 +272,10 @@ class Subscription:
                     await self._call(
                         event, ConsumeContext(self.channel, self.group, attempt, self.pattern)
                     )
+            except RejectedEventError as exc:
+                self._forget(event)
+                await self._dead_letter(delivery, exc.reason, exc, attempt)
+                return
             except Exception as exc:
                 if self.retry.exhausted(attempt):
                     self._forget(event)

@@ -17,6 +17,7 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     ├── AdapterError                            a broker failed (translated by the adapter)
     │   ├── BrokerConnectionError (ConnectionError)
     │   └── PublishError
+    ├── RejectedEventError                      raised by a handler or middleware: dead-letter now
     └── BusClosedError (RuntimeError)           the bus is closed or not yet open
 
 Messages never contain secrets: URLs are shown through :func:`redact_url`.
@@ -42,6 +43,7 @@ __all__ = [
     "LimitExceededError",
     "Problem",
     "PublishError",
+    "RejectedEventError",
     "UnknownSchemeError",
     "UnsupportedSemanticError",
     "redact_url",
@@ -145,6 +147,18 @@ class BrokerConnectionError(AdapterError, ConnectionError):
 
 class PublishError(AdapterError):
     """The broker refused or failed to store a published message."""
+
+
+class RejectedEventError(EventBusError):
+    """Raise from a handler or consume middleware to dead-letter the event at once, no retry.
+
+    ``reason`` becomes the ``deadletterreason`` attribute (e.g. ``validation-error``); the
+    message becomes ``deadlettererror``.
+    """
+
+    def __init__(self, message: str, *, reason: str = "rejected") -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class BusClosedError(EventBusError, RuntimeError):

@@ -7,8 +7,9 @@ to and from their broker's native message. Adapters never see an ``Event``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 __all__ = ["HeaderValue", "Message"]
 
@@ -16,21 +17,19 @@ __all__ = ["HeaderValue", "Message"]
 HeaderValue = str | bool | int | bytes | datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     """A transport message.
 
     ``headers``: binding headers (``ce-*`` for NATS/Pub/Sub/memory, ``cloudEvents_*`` plus
     ``content-type`` for AMQP). ``body``: the payload bytes. ``key``: the ordering/partition key
     (from the event's ``partitionkey`` extension), if any. ``dedupe_id``: an id for the broker's
-    own duplicate detection (the event id), if any.
+    own duplicate detection (the event id), if any. A msgspec Struct: cheap to build and copy.
     """
 
     headers: Mapping[str, HeaderValue]
     body: bytes
     key: str | None = None
     dedupe_id: str | None = None
-    meta: Mapping[str, str] = field(default_factory=dict)
 
     def size(self) -> int:
         """Approximate wire size: body plus header names and values."""

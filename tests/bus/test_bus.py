@@ -298,3 +298,27 @@ async def test_subscribe_on_an_open_bus_returns_an_awaitable_subscription(memory
         await bus.publish(Event(type="late.sub", source="/t"))
         await asyncio.sleep(0.05)
     assert got == [event.id]
+
+
+async def test_rejected_event_is_dead_lettered_at_once_with_its_reason(memory_url: str) -> None:
+    from eventbus import RejectedEventError
+
+    calls = 0
+    dead: list[Event[Any]] = []
+    async with EventBus(memory_url, retry=RetryPolicy(max_attempts=5)) as bus:
+
+        async def strict(event: Event[Any]) -> None:
+            nonlocal calls
+            calls += 1
+            raise RejectedEventError("/amount: must be >= 0", reason="validation-error")
+
+        sub = await bus.subscribe("rej.test", strict)
+        await bus.subscribe(
+            ">", dead.append, channel="rej.test.dlq", group="dlq", dead_letter_channel=False
+        )
+        await bus.publish(Event(type="rej.test", source="/t"))
+        await wait_until(lambda: len(dead) == 1)
+    assert calls == 1
+    assert sub.stats.retried == 0
+    assert dead[0].extensions["deadletterreason"] == "validation-error"
+    assert dead[0].extensions["deadlettererror"] == "/amount: must be >= 0"
