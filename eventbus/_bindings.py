@@ -40,18 +40,25 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final, cast
 from urllib.parse import quote, unquote_to_bytes
 
 import msgspec
 
 from eventbus._amqp import COLON_PREFIX, PREFIX, annotate_amqp, decode_amqp, encode_amqp
-from eventbus._data import encode_data
+from eventbus._data import _decoder_for, encode_data
 from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
-from eventbus._event import JSON_CONTENT_TYPE, Event
+from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
 from eventbus._format import from_json, read_structured, to_json
 from eventbus._message import HeaderValue, Message
-from eventbus._types import _BAD_CHARS_RE, ExtensionValue, attribute_name_problem, value_problem
+from eventbus._types import (
+    _BAD_CHARS_RE,
+    ExtensionValue,
+    attribute_name_problem,
+    is_absolute_uri,
+    value_problem,
+)
 from eventbus._wire import (
     binary_data,
     build_event,
@@ -105,11 +112,11 @@ _CE_KNOWN: Final = frozenset({*_CE_FIELD_KEYS, "content-type"})
 
 # Characters a ce-headers value may carry unescaped: U+0021..U+007E except '"' and '%'.
 _SAFE: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
-_SAFE_BYTES: Final = _SAFE.encode("ascii")
 _BAD_ESCAPE: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _QUOTED: Final = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _QUOTED_PAIR: Final = re.compile(r"\\(.)", re.DOTALL)
 _raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_json_encode: Final = msgspec.json.Encoder().encode
 
 
 def _unknown(binding: str) -> ConfigurationError:
@@ -123,7 +130,13 @@ def _unknown(binding: str) -> ConfigurationError:
 
 def _is_safe(value: str) -> bool:
     """Whether ``value`` needs no percent-encoding (all of it in U+0021..U+007E but '"', '%')."""
-    return value.isascii() and not value.encode("ascii").translate(None, _SAFE_BYTES)
+    return (
+        value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and '"' not in value
+        and "%" not in value
+    )
 
 
 def _percent_encode(value: str) -> str:
@@ -144,10 +157,15 @@ def _ce_attributes(event: Event[Any]) -> dict[str, str]:
         out["ce-dataschema"] = event.dataschema
     if event.subject is not None:
         out["ce-subject"] = event.subject
-    if event.time is not None:
-        out["ce-time"] = time_text(event.time)
-    for name, value in event.extensions.items():
-        out["ce-" + name] = value if type(value) is str else canonical(value)
+    time = event.time
+    if time is not None:
+        # msgspec writes a UTC datetime as RFC 3339 ``...Z`` several times faster than isoformat
+        out["ce-time"] = (
+            _json_encode(time)[1:-1].decode() if time.tzinfo is UTC else time_text(time)
+        )
+    if event.extensions:
+        for name, value in event.extensions.items():
+            out["ce-" + name] = value if type(value) is str else canonical(value)
     return out
 
 
@@ -170,13 +188,50 @@ _BINARY_ENCODERS: Final[Mapping[str, Callable[[Event[Any]], dict[str, HeaderValu
 
 
 def _data_bytes(data: Any, ctype: str | None) -> bytes:
-    """``encode_data`` with a fast path for dict data as ``application/json``."""
-    if type(data) is dict and ctype == JSON_CONTENT_TYPE:
+    """``encode_data`` with a fast path for JSON data (dict, list, Struct...) as application/json."""
+    if ctype == JSON_CONTENT_TYPE and data is not None and not isinstance(data, bytes):
         try:
-            return json_encode(data)
+            return _json_encode(data)
         except (TypeError, ValueError, msgspec.EncodeError):
             pass  # let encode_data raise its EncodeError
     return encode_data(data, ctype)
+
+
+def _key(event: Event[Any]) -> str | None:
+    key = event.extensions.get("partitionkey") if event.extensions else None
+    return key if type(key) is str else None
+
+
+def encoder(
+    binding: str, mode: ContentMode = ContentMode.BINARY
+) -> Callable[[Event[Any]], Message]:
+    """The encode function for one binding and mode (what ``encode`` dispatches to)."""
+    if not isinstance(mode, ContentMode):
+        try:
+            mode = ContentMode(mode)
+        except ValueError:
+            raise ConfigurationError(f"unknown content mode {mode!r}") from None
+    if mode is _BINARY:
+        binary = _BINARY_ENCODERS.get(binding)
+        if binary is None:
+            raise _unknown(binding)
+
+        def encode_binary(event: Event[Any]) -> Message:
+            body = _data_bytes(event.data, event.datacontenttype)
+            return Message(binary(event), body, _key(event), event.id)
+
+        return encode_binary
+    fixed = _STRUCTURED_HEADERS.get(binding)
+    if fixed is None:
+        raise _unknown(binding)
+
+    def encode_structured(event: Event[Any]) -> Message:
+        return Message(dict(fixed), to_json(event), _key(event), event.id)
+
+    return encode_structured
+
+
+_ENCODERS: Final = {(b, m): encoder(b, m) for b in BINDINGS for m in ContentMode}
 
 
 def encode(event: Event[Any], binding: str, mode: ContentMode = ContentMode.BINARY) -> Message:
@@ -185,25 +240,8 @@ def encode(event: Event[Any], binding: str, mode: ContentMode = ContentMode.BINA
     ``key`` is the ``partitionkey`` extension (when a string), ``dedupe_id`` the event id.
     Raises :class:`EncodeError` when data does not fit its ``datacontenttype``.
     """
-    if mode is _BINARY:
-        binary = _BINARY_ENCODERS.get(binding)
-        if binary is None:
-            raise _unknown(binding)
-        headers = binary(event)
-        body = _data_bytes(event.data, event.datacontenttype)
-    elif mode is _STRUCTURED:
-        fixed = _STRUCTURED_HEADERS.get(binding)
-        if fixed is None:
-            raise _unknown(binding)
-        headers = dict(fixed)
-        body = to_json(event)
-    else:
-        try:
-            return encode(event, binding, ContentMode(mode))
-        except ValueError:
-            raise ConfigurationError(f"unknown content mode {mode!r}") from None
-    key = event.extensions.get("partitionkey")
-    return Message(headers, body, key if type(key) is str else None, event.id)
+    fn = _ENCODERS.get((binding, mode))
+    return (fn or encoder(binding, mode))(event)
 
 
 # -- decoding ----------------------------------------------------------------------------------
@@ -242,9 +280,131 @@ def _clean(value: object, where: str, escaped: bool) -> str:
     return _unescape(raw, where) if escaped else raw
 
 
+class _CeFields(
+    msgspec.Struct,
+    rename={
+        "specversion": "ce-specversion",
+        "id": "ce-id",
+        "source": "ce-source",
+        "type": "ce-type",
+        "subject": "ce-subject",
+        "dataschema": "ce-dataschema",
+        "datacontenttype": "ce-datacontenttype",
+        "time": "ce-time",
+    },
+):
+    """The context attributes of ce- headers, read in one msgspec.convert call (fast path)."""
+
+    specversion: str
+    id: str
+    source: str
+    type: str
+    subject: str | None = None
+    dataschema: str | None = None
+    datacontenttype: str | None = None
+    time: datetime | None = None
+
+
+def _decode_ce_fast(
+    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
+) -> Event[Any] | None:
+    """The usual binary message (lower-case keys, plain str values, RFC 3339 time with at most
+    microseconds) decoded with msgspec doing the attribute work; None means "take the slow path",
+    which decides every other case and words every error."""
+    if "content-type" in headers:
+        return None
+    try:
+        keys = "".join(headers)
+        values = "".join(headers.values())
+    except TypeError:
+        return None
+    if keys.lower() != keys or (escaped and ("%" in values or '"' in values)):
+        return None
+    try:
+        f = _to_fields(headers, _CeFields)
+    except msgspec.ValidationError:
+        return None
+    time = f.time
+    if time is not None:
+        raw = headers["ce-time"]
+        if time.tzinfo is None or len(raw) > (27 if raw[-1] in "Zz" else 32):
+            return None  # no offset, or sub-microsecond digits: parse_time_text decides
+    known = 4 + (f.subject is not None) + (f.dataschema is not None) + (time is not None)
+    known += f.datacontenttype is not None
+    ext: dict[str, Any] = {}
+    extra = len(headers) - known
+    if extra == 1:
+        (name,) = headers.keys() - _CE_KNOWN
+        if name[:3] == "ce-":
+            ext[name[3:]] = headers[name]
+    elif extra:  # keep the headers' order (a set's order varies between processes)
+        ext = {k[3:]: v for k, v in headers.items() if k[:3] == "ce-" and k not in _CE_KNOWN}
+    dct, subject, schema = f.datacontenttype, f.subject, f.dataschema
+    if not (
+        f.id
+        and f.source
+        and f.type
+        and f.specversion == "1.0"
+        and subject != ""
+        and (dct is None or (dct and "/" in dct))
+        and (schema is None or is_absolute_uri(schema))
+        and values.isascii()
+        and values.isprintable()
+        and (not ext or _extension_names_ok(tuple(ext)))
+    ):
+        return None  # the slow path (Event's full validation) words the problems
+    if not body:
+        data = b"" if data_type is bytes else None
+    elif (
+        data_type is not None
+        and data_type is not Any
+        and data_type is not bytes
+        and (dct is None or dct == JSON_CONTENT_TYPE)
+    ):
+        try:
+            data = _decoder_for(data_type).decode(body)
+        except (msgspec.ValidationError, msgspec.DecodeError, TypeError):
+            return None  # the slow path words the error (attribute errors first)
+    else:
+        try:
+            data = binary_data(body, dct, data_type)
+        except DecodeError:
+            return None
+    # Every rule of Event.__post_init__ was checked above: fill a copy of a valid event.
+    event = _copy_event(_TEMPLATE)
+    _set(event, "id", f.id)
+    _set(event, "source", f.source)
+    _set(event, "type", f.type)
+    _set(event, "subject", subject)
+    _set(event, "dataschema", schema)
+    _set(
+        event,
+        "datacontenttype",
+        dct or (OCTET_STREAM if type(data) is bytes else JSON_CONTENT_TYPE),
+    )
+    _set(event, "time", time)
+    _set(event, "extensions", ext)
+    _set(event, "data", data)
+    return event
+
+
+_TEMPLATE: Final[Event[Any]] = Event(type="t", source="s", id="i", time=None)
+_copy_event: Final[Callable[[Event[Any]], Event[Any]]] = Event.__copy__  # type: ignore[attr-defined]
+_set: Final = msgspec.structs.force_setattr
+_to_fields: Final = msgspec.convert
+
+
 def _decode_ce(
     headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
 ) -> Event[Any]:
+    fast = _decode_ce_fast(headers, body, data_type, escaped)
+    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, escaped)
+
+
+def _decode_ce_slow(
+    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
+) -> Event[Any]:
+    """Every case, every error worded; the reference ``_decode_ce_fast`` must agree with."""
     try:
         keys = "".join(headers)
         h = headers if keys.lower() == keys else _lower_keys(headers)

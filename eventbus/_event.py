@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
@@ -29,6 +30,12 @@ U = TypeVar("U")
 
 JSON_CONTENT_TYPE = "application/json"
 OCTET_STREAM = "application/octet-stream"
+
+
+@lru_cache(maxsize=1024)
+def _extension_names_ok(names: tuple[str, ...]) -> bool:
+    """Whether every name is a valid extension name (memoised: programs use few name sets)."""
+    return all(attribute_name_problem(name) is None for name in names)
 
 
 class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_defaults=True):
@@ -56,6 +63,55 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
     extensions: Mapping[str, ExtensionValue] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Fast path: plain printable-ASCII attributes and string extensions (the usual event)
+        # pass cheap C-level checks that imply every rule below; anything else is checked in
+        # full by _validate. tests/wire/test_wire_fast_paths.py holds the two paths equal.
+        subject, ct, schema = self.subject, self.datacontenttype, self.dataschema
+        try:
+            joined = (
+                self.id
+                + self.source
+                + self.type
+                + ("" if subject is None else subject)
+                + ("" if ct is None else ct)
+                + ("" if schema is None else schema)
+            )
+        except TypeError:  # some attribute is not a str
+            self._validate()
+            return
+        time, ext = self.time, self.extensions
+        if not (
+            self.id
+            and self.source
+            and self.type
+            and self.specversion == SPECVERSION
+            and subject != ""
+            and ct != ""
+            and (ct is None or "/" in ct)
+            and (schema is None or is_absolute_uri(schema))
+            and (time is None or (isinstance(time, datetime) and time.tzinfo is not None))
+            and joined.isascii()
+            and joined.isprintable()
+        ):
+            self._validate()
+            return
+        if ext:
+            try:
+                names_ok = _extension_names_ok(tuple(ext))
+                values = "".join(ext.values())  # type: ignore[arg-type]
+            except TypeError:  # a non-str name or value: check each
+                self._validate()
+                return
+            if not (names_ok and values.isascii() and values.isprintable()):
+                self._validate()
+                return
+            msgspec.structs.force_setattr(self, "extensions", dict(ext))
+        if ct is None:
+            default = OCTET_STREAM if isinstance(self.data, bytes) else JSON_CONTENT_TYPE
+            msgspec.structs.force_setattr(self, "datacontenttype", default)
+
+    def _validate(self) -> None:
+        """Check every attribute; raise one InvalidEventError listing every problem."""
         problems: list[Problem] | None = None
         for name in ("id", "source", "type"):
             value = getattr(self, name)

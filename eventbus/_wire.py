@@ -16,7 +16,7 @@ import msgspec
 from eventbus._data import _data_error, decode_data, encode_data
 from eventbus._errors import DataDecodeError, DecodeError, EncodeError, InvalidEventError
 from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
-from eventbus._types import CONTEXT_ATTRIBUTES, ExtensionValue, format_time, parse_time
+from eventbus._types import ExtensionValue, format_time, parse_time
 
 json_encode: Final = msgspec.json.Encoder().encode
 json_decode: Final = msgspec.json.Decoder().decode
@@ -149,11 +149,7 @@ def coerce_data(value: Any, ctype: str | None, data_type: Any) -> Any:
 
 # -- building events ---------------------------------------------------------------------------
 
-# A valid event to copy: ``build_event`` fills a copy when the fast checks pass.
-_TEMPLATE: Final[Event[Any]] = Event(type="t", source="s", id="i", time=None)
-_copy_event: Final[Callable[[Event[Any]], Event[Any]]] = Event.__copy__  # type: ignore[attr-defined]
 _set: Final = msgspec.structs.force_setattr
-_RESERVED: Final = CONTEXT_ATTRIBUTES | {"data", ""}
 
 
 def build_event(
@@ -171,49 +167,9 @@ def build_event(
 ) -> Event[Any]:
     """An :class:`Event` from decoded attributes (``extensions`` is taken over, not copied).
 
-    Errors are :class:`DecodeError` naming the wire field through ``where``. Inputs whose text
-    is all printable ASCII (the usual case) pass checks that imply every rule of
-    ``Event.__post_init__`` and skip it (tests/wire/test_wire_fast_paths.py holds the two
-    equal); anything else goes through ``Event(...)``.
+    Errors are :class:`DecodeError` naming the wire field through ``where`` (``Event``'s own
+    validation, which has a fast path for the usual printable-ASCII event, finds them).
     """
-    if (
-        specversion == "1.0"
-        and dataschema is None
-        and id
-        and source
-        and type
-        and subject != ""
-        and (time is None or (isinstance(time, datetime) and time.tzinfo is not None))
-        and (
-            datacontenttype is None or (isinstance(datacontenttype, str) and "/" in datacontenttype)
-        )
-    ):
-        try:
-            joined = "".join(
-                (id, source, type, subject or "", datacontenttype or "", *extensions.values())
-            )
-        except TypeError:  # a value that is not a str
-            joined = "\x00"
-        if joined.isascii() and joined.isprintable():
-            names = "".join(extensions)
-            if not extensions or (
-                names.isascii()
-                and names.isalnum()
-                and names.lower() == names
-                and _RESERVED.isdisjoint(extensions)
-            ):
-                if datacontenttype is None:
-                    datacontenttype = OCTET_STREAM if isinstance(data, bytes) else JSON_CONTENT_TYPE
-                event = _copy_event(_TEMPLATE)
-                _set(event, "id", id)
-                _set(event, "source", source)
-                _set(event, "type", type)
-                _set(event, "subject", subject)
-                _set(event, "datacontenttype", datacontenttype)
-                _set(event, "time", time)
-                _set(event, "extensions", extensions)
-                _set(event, "data", data)
-                return event
     try:
         return Event(
             specversion=specversion,

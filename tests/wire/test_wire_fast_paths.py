@@ -6,13 +6,20 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from wire_strategies import aware_datetimes
+from wire_strategies import aware_datetimes, events
 
-from eventbus import DecodeError, Event, InvalidEventError
-from eventbus._bindings import _is_safe, _percent_encode, _unescape
+from eventbus import DecodeError, Event, InvalidEventError, encode
+from eventbus._bindings import (
+    _decode_ce_fast,
+    _decode_ce_slow,
+    _is_safe,
+    _percent_encode,
+    _unescape,
+)
 from eventbus._types import format_time, parse_time
 from eventbus._wire import build_event, parse_time_text, time_text
 
@@ -40,25 +47,57 @@ _values = st.one_of(
 )
 
 
-def _event(fields: dict[str, Any]) -> Event[Any] | None:
+class _FullyCheckedEvent(Event[Any], frozen=True, kw_only=True):
+    """An Event that always takes the full validation path."""
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+
+def _outcome(cls: type[Event[Any]], fields: dict[str, Any]) -> dict[str, Any] | str:
     try:
-        return Event(**fields)
-    except InvalidEventError:
-        return None
+        return msgspec.structs.asdict(cls(**dict(fields, extensions=dict(fields["extensions"]))))
+    except InvalidEventError as exc:
+        return "; ".join(sorted(str(p) for p in exc.problems))
 
 
-@settings(max_examples=600, deadline=None)
-@given(
-    specversion=_strings,
-    id=_strings,
-    source=_strings,
-    type=_strings,
-    subject=_strings,
-    dataschema=_strings,
-    datacontenttype=_strings,
-    time=st.one_of(st.none(), st.just(datetime(2024, 1, 1)), aware_datetimes, st.just("t")),
-    extensions=st.dictionaries(_names, _values, max_size=3),
-    data=st.one_of(st.none(), st.binary(max_size=2), st.just({"a": 1})),
+def _mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Usually a valid value, so that one odd field at a time meets the fast path's checks."""
+    return st.one_of(valid, valid, valid, other)
+
+
+_FIELDS = {
+    "specversion": _mostly(st.just("1.0"), _strings),
+    "id": _mostly(st.sampled_from(["1", "abc-9"]), _strings),
+    "source": _mostly(st.sampled_from(["/s", "urn:x"]), _strings),
+    "type": _mostly(st.just("com.example.t"), _strings),
+    "subject": _mostly(st.sampled_from([None, "o-1"]), _strings),
+    "dataschema": _mostly(st.sampled_from([None, "https://x/s.json"]), _strings),
+    "datacontenttype": _mostly(st.sampled_from([None, "application/json"]), _strings),
+    "time": _mostly(
+        st.one_of(st.none(), aware_datetimes), st.sampled_from([datetime(2024, 1, 1), "t"])
+    ),
+    "extensions": _mostly(
+        st.dictionaries(st.sampled_from(["ok", "ab1", "tenant"]), st.text(max_size=4), max_size=2),
+        st.dictionaries(_names, _values, max_size=3),
+    ),
+    "data": st.one_of(st.none(), st.binary(max_size=2), st.just({"a": 1})),
+}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(**_FIELDS)
+@example(
+    specversion="1.0",
+    id="1",
+    source="/s",
+    type="t",
+    subject="",
+    dataschema=None,
+    datacontenttype=None,
+    time=None,
+    extensions={},
+    data=None,
 )
 @example(
     specversion="1.0",
@@ -72,16 +111,63 @@ def _event(fields: dict[str, Any]) -> Event[Any] | None:
     extensions={"": "x"},
     data=None,
 )
-def test_build_event_matches_event(**fields: Any) -> None:
-    want = _event(dict(fields, extensions=dict(fields["extensions"])))
-    try:
-        got = build_event(lambda n: n, **fields)
-    except DecodeError:
-        assert want is None
-    else:
-        assert want is not None
-        assert got == want
-        assert got.datacontenttype == want.datacontenttype
+def test_event_fast_path_matches_full_validation(**fields: Any) -> None:
+    assert _outcome(Event, fields) == _outcome(_FullyCheckedEvent, fields)
+
+
+_VALID = {
+    "specversion": "1.0",
+    "id": "1",
+    "source": "/s",
+    "type": "t",
+    "subject": None,
+    "dataschema": None,
+    "datacontenttype": None,
+    "time": None,
+    "extensions": {},
+    "data": None,
+}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subject": ""},
+        {"subject": 5},
+        {"datacontenttype": ""},
+        {"datacontenttype": "json"},
+        {"dataschema": "relative/path"},
+        {"dataschema": ""},
+        {"time": datetime(2024, 1, 1)},
+        {"time": "2024-01-01T00:00:00Z"},
+        {"specversion": "0.3"},
+        {"id": ""},
+        {"id": "é"},
+        {"source": "a\x7fb"},
+        {"type": None},
+        {"extensions": {"data": "x"}},
+        {"extensions": {"Tenant": "x"}},
+        {"extensions": {"id": "x"}},
+        {"extensions": {"": "x"}},
+        {"extensions": {"a_b": "x"}},
+        {"extensions": {"ok": "\x00"}},
+        {"extensions": {"ok": 2**31}},
+        {"extensions": {"ok": 1.5}},
+        {"extensions": {"ok": datetime(2024, 1, 1)}},
+        {"extensions": {"ok": "é", "n": 3}},
+        {"extensions": {"ok": "x", "n": True, "b": b"\x00"}},
+        {},
+    ],
+)
+def test_each_fast_path_check_agrees_with_full_validation(change: dict[str, Any]) -> None:
+    fields = dict(_VALID, **change)
+    assert _outcome(Event, fields) == _outcome(_FullyCheckedEvent, fields)
+
+
+def test_build_event_names_the_wire_field() -> None:
+    with pytest.raises(DecodeError) as info:
+        build_event(lambda n: "ce-" + n, "1.0", "", "/s", "t", None, None, None, None, {}, None)
+    assert info.value.where == "ce-id"
 
 
 _times = st.one_of(
@@ -139,3 +225,70 @@ def test_percent_encoding_round_trips(text: str) -> None:
     encoded = _percent_encode(text)
     assert _UNSAFE.search(encoded.replace("%", "")) is None
     assert _unescape(encoded, "ce-x") == text
+
+
+_MUTATED_KEYS = [
+    "ce-id",
+    "ce-source",
+    "ce-type",
+    "ce-specversion",
+    "ce-subject",
+    "ce-time",
+    "ce-datacontenttype",
+    "ce-dataschema",
+    "ce-data",
+    "ce-ok",
+    "ce-Bad",
+    "content-type",
+    "x-other",
+]
+_MUTATED_VALUES = [
+    "",
+    "1.0",
+    "0.3",
+    "a/b",
+    "json",
+    "urn:x",
+    "rel/x",
+    "é",
+    "%41",
+    "\x00",
+    "a b",
+    "2024-01-01T00:00:00",
+    "2024-01-01T00:00:00.1234567Z",
+    "2024-01-01T00:00:00+01:00",
+    "application/cloudevents+json",
+]
+_header_mutations = st.one_of(
+    st.just({}),
+    st.builds(
+        lambda k, v: {k: v}, st.sampled_from(_MUTATED_KEYS), st.sampled_from(_MUTATED_VALUES)
+    ),
+)
+_plain_events = st.builds(
+    Event,
+    type=st.sampled_from(["com.example.t", "a.b"]),
+    source=st.sampled_from(["/s", "urn:x"]),
+    subject=st.sampled_from([None, "o-1"]),
+    data=st.sampled_from([None, {"a": 1}, b"\x00\x01", "text"]),
+    extensions=st.sampled_from([{}, {"partitionkey": "k"}, {"a": "1", "b": "2"}]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    event=st.one_of(_plain_events, events()),
+    mutation=_header_mutations,
+    escaped=st.booleans(),
+    data_type=st.sampled_from([None, bytes, dict[str, Any], str]),
+)
+def test_ce_decode_fast_path_agrees_with_the_slow_path(
+    event: Event[Any], mutation: dict[str, str], escaped: bool, data_type: Any
+) -> None:
+    message = encode(event, "ce-headers" if escaped else "pubsub")
+    headers = {**message.headers, **mutation}
+    fast = _decode_ce_fast(headers, message.body, data_type, escaped)
+    if fast is None:
+        return
+    slow = _decode_ce_slow(headers, message.body, data_type, escaped)
+    assert msgspec.structs.asdict(fast) == msgspec.structs.asdict(slow)
