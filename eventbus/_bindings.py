@@ -75,7 +75,7 @@ from eventbus._wire import (
     time_text,
 )
 
-__all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "encode"]
+__all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
 
 BINDINGS: Final = ("ce-headers", "pubsub", "amqp")
 
@@ -394,13 +394,6 @@ _set: Final = msgspec.structs.force_setattr
 _to_fields: Final = msgspec.convert
 
 
-def _decode_ce(
-    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
-) -> Event[Any]:
-    fast = _decode_ce_fast(headers, body, data_type, escaped)
-    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, escaped)
-
-
 def _decode_ce_slow(
     headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
 ) -> Event[Any]:
@@ -467,6 +460,37 @@ def _ce_where_ct(name: str) -> str:
     return "content-type" if name == "datacontenttype" else "ce-" + name
 
 
+def _decode_ce_headers(message: Message, data_type: Any = None) -> Event[Any]:
+    headers, body = message.headers, message.body
+    fast = _decode_ce_fast(headers, body, data_type, True)
+    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, True)
+
+
+def _decode_pubsub(message: Message, data_type: Any = None) -> Event[Any]:
+    headers, body = message.headers, message.body
+    fast = _decode_ce_fast(headers, body, data_type, False)
+    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, False)
+
+
+def _decode_amqp(message: Message, data_type: Any = None) -> Event[Any]:
+    return decode_amqp(message.headers, message.body, data_type)
+
+
+_DECODERS: Final[Mapping[str, Callable[[Message, Any], Event[Any]]]] = {
+    "ce-headers": _decode_ce_headers,
+    "pubsub": _decode_pubsub,
+    "amqp": _decode_amqp,
+}
+
+
+def decoder(binding: str) -> Callable[[Message, Any], Event[Any]]:
+    """The decode function for one binding (what ``decode`` dispatches to)."""
+    fn = _DECODERS.get(binding)
+    if fn is None:
+        raise _unknown(binding)
+    return fn
+
+
 def decode(message: Message, binding: str, data_type: Any = None) -> Event[Any]:
     """Read the event in ``message`` (binary or structured, detected) for ``binding``.
 
@@ -474,13 +498,7 @@ def decode(message: Message, binding: str, data_type: Any = None) -> Event[Any]:
     Raises :class:`DecodeError` naming the offending header or member, or
     :class:`DataDecodeError` when data does not fit ``data_type``.
     """
-    if binding == "ce-headers":
-        return _decode_ce(message.headers, message.body, data_type, True)
-    if binding == "pubsub":
-        return _decode_ce(message.headers, message.body, data_type, False)
-    if binding == "amqp":
-        return decode_amqp(message.headers, message.body, data_type)
-    raise _unknown(binding)
+    return decoder(binding)(message, data_type)
 
 
 # -- annotating --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
-from eventbus._bindings import ContentMode, encode
+from eventbus._bindings import ContentMode, encoder
 from eventbus._consumer import Subscription, _Runtime
 from eventbus._errors import (
     BusClosedError,
@@ -70,7 +70,6 @@ class EventBus:
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be >= 1")
         self._router = router or Router()
-        self._mode = content_mode
         self._middleware = tuple(middleware)
         self._retry = retry or RetryPolicy()
         self._max_in_flight = max_in_flight
@@ -87,6 +86,7 @@ class EventBus:
             )
         )
         self._valid_channels: set[str] = set()
+        self._to_message = encoder(self._binding, content_mode)
         self._publish = compose_publish(self._middleware, self._send)
         self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
         self._subscriptions: list[Subscription] = []
@@ -218,7 +218,7 @@ class EventBus:
         channel = self._router.channel_for(event.type)
         if channel not in self._valid_channels:
             self._check_channel(channel)
-        message = encode(event, self._binding, self._mode)
+        message = self._to_message(event)
         if self._check_size:
             self._check_limits(message)
         return channel, message

@@ -28,7 +28,7 @@ from eventbus._adapter import (
     SubscriptionSpec,
     Support,
 )
-from eventbus._bindings import annotate, decode
+from eventbus._bindings import annotate, decoder
 from eventbus._errors import DataDecodeError, DecodeError, RejectedEventError
 from eventbus._event import Event
 from eventbus._middleware import ConsumeContext, ConsumeNext
@@ -125,9 +125,7 @@ class Subscription:
         self._call = runtime.chain(self._invoke)
         # Without consume middleware an ``async def handler(event)`` is called as it is.
         self._direct = handler.direct if self._call == self._invoke else None
-        self._pool: WorkerPool[Delivery] = WorkerPool(
-            spec.max_in_flight, self._process, name=f"eventbus:{pattern}"
-        )
+
         self._local_attempts: OrderedDict[str, int] = OrderedDict()
         # Lock renewal: deliveries being handled and when they started (only when renewing).
         self._renew_every = (
@@ -135,6 +133,13 @@ class Subscription:
         )
         self._active: dict[Delivery, float] = {}
         self._renewer: asyncio.Task[None] | None = None
+        self._decode = decoder(runtime.binding)
+        self._data_type = handler.data_type
+        self._pool: WorkerPool[Delivery] = WorkerPool(
+            spec.max_in_flight,
+            self._handle_renewing if self._renew_every else self._handle,
+            name=f"eventbus:{pattern}",
+        )
         self._adapter_sub: AdapterSubscription | None = None
         self._started: asyncio.Future[None] | None = None
         self._closing = False
@@ -239,21 +244,18 @@ class Subscription:
     async def _invoke(self, event: Event[Any], context: ConsumeContext) -> None:
         await self.handler.call(event, context)
 
-    async def _process(self, delivery: Delivery) -> None:
-        if self._renew_every:
-            self._active[delivery] = time.monotonic()
-            try:
-                await self._handle(delivery)
-            finally:
-                del self._active[delivery]
-        else:
+    async def _handle_renewing(self, delivery: Delivery) -> None:
+        self._active[delivery] = time.monotonic()
+        try:
             await self._handle(delivery)
+        finally:
+            del self._active[delivery]
 
     async def _handle(self, delivery: Delivery) -> None:
         self.stats.received += 1
         message = delivery.message
         try:
-            event = decode(message, self._rt.binding, self.handler.data_type)
+            event = self._decode(message, self._data_type)
         except DecodeError as exc:
             reason = "data-error" if isinstance(exc, DataDecodeError) else "decode-error"
             await self._dead_letter(delivery, reason, exc, delivery.attempt)
@@ -262,42 +264,66 @@ class Subscription:
             self.stats.filtered += 1
             await delivery.ack()
             return
-        attempt = self._attempt_of(delivery, event)
         direct = self._direct
+        if direct is not None and not self._local_attempts:
+            # Hot path: no middleware, no context, no attempt remembered locally.
+            try:
+                await direct(event)
+            except Exception as exc:
+                if await self._failed(delivery, event, exc, delivery.attempt):
+                    await self._run(delivery, event, delivery.attempt + 1)
+                return
+            self.stats.handled += 1
+            await delivery.ack()
+            return
+        await self._run(delivery, event, self._attempt_of(delivery, event))
+
+    async def _run(self, delivery: Delivery, event: Event[Any], attempt: int) -> None:
+        """Run the handler through the middleware; retry in process where the broker cannot."""
+        direct, message = self._direct, delivery.message
         while True:
             try:
                 if direct is not None:
                     await direct(event)
                 else:
-                    await self._call(
-                        event, ConsumeContext(self.channel, self.group, attempt, self.pattern)
+                    context = ConsumeContext(
+                        self.channel, self.group, attempt, self.pattern, message, self._rt.binding
                     )
-            except RejectedEventError as exc:
-                self._forget(event)
-                await self._dead_letter(delivery, exc.reason, exc, attempt)
-                return
+                    await self._call(event, context)
             except Exception as exc:
-                if self.retry.exhausted(attempt):
-                    self._forget(event)
-                    await self._dead_letter(delivery, "handler-error", exc, attempt)
-                    return
-                self.stats.retried += 1
-                delay = self.retry.delay(attempt, self._rt.rng)
-                if self._plan.broker_redelivers:
-                    self._remember(event, attempt)
-                    if self._plan.broker_delays:
-                        await delivery.nack(delay)
-                    else:
-                        await asyncio.sleep(delay)
-                        await delivery.nack(None)
-                    return
-                await asyncio.sleep(delay)  # the broker cannot redeliver: retry in process
-                attempt += 1
-                continue
+                if await self._failed(delivery, event, exc, attempt):
+                    attempt += 1
+                    continue
+                return
             self._forget(event)
             self.stats.handled += 1
             await delivery.ack()
             return
+
+    async def _failed(
+        self, delivery: Delivery, event: Event[Any], exc: Exception, attempt: int
+    ) -> bool:
+        """Settle a failed attempt. True means: retry now, in process (the broker cannot)."""
+        if isinstance(exc, RejectedEventError):
+            self._forget(event)
+            await self._dead_letter(delivery, exc.reason, exc, attempt)
+            return False
+        if self.retry.exhausted(attempt):
+            self._forget(event)
+            await self._dead_letter(delivery, "handler-error", exc, attempt)
+            return False
+        self.stats.retried += 1
+        delay = self.retry.delay(attempt, self._rt.rng)
+        if self._plan.broker_redelivers:
+            self._remember(event, attempt)
+            if self._plan.broker_delays:
+                await delivery.nack(delay)
+            else:
+                await asyncio.sleep(delay)
+                await delivery.nack(None)
+            return False
+        await asyncio.sleep(delay)
+        return True
 
     # Attempt counting where the broker does not count deliveries itself.
     def _attempt_of(self, delivery: Delivery, event: Event[Any]) -> int:

@@ -90,5 +90,8 @@ def inspect_handler(handler: Handler, data_type: Any = None) -> HandlerInfo:
             await asyncio.to_thread(partial(handler, *args))
 
     return HandlerInfo(
-        call=call, data_type=data_type if data_type is not None else declared, name=name
+        call=call,
+        data_type=data_type if data_type is not None else declared,
+        name=name,
+        direct=handler if is_async and not wants_context else None,
     )

@@ -178,6 +178,11 @@ class MemoryBroker:
         """Copy ``messages`` in order into every matching queue, waiting while one is full."""
         if self.publish_nowait(channel, messages, dedupe_window):
             return
+        route = self._routes.get(channel) or self._route(channel)
+        n = len(messages)
+        if all(q.max_size - q.depth >= n for q in route.queues):
+            self._store(route, messages, dedupe_window)  # room for the whole batch everywhere
+            return
         for message in messages:
             while True:
                 route = self._routes.get(channel) or self._route(channel)

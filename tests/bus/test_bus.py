@@ -83,12 +83,22 @@ async def test_publish_before_open_and_after_close_raises(memory_url: str) -> No
 
 
 def test_unknown_scheme_names_installed_schemes_and_distribution() -> None:
+    import pluggy
+
+    from eventbus import _hookspecs, create_adapter
+    from eventbus._memory import plugin as memory_plugin
+
+    only_memory = pluggy.PluginManager(_hookspecs.PROJECT)
+    only_memory.add_hookspecs(_hookspecs)
+    only_memory.register(memory_plugin)
     with pytest.raises(UnknownSchemeError) as info:
-        EventBus("nats://localhost:4222")
+        create_adapter("nats://localhost:4222", only_memory)
     message = str(info.value)
-    assert "memory" in message
+    assert "installed schemes: memory" in message
     assert "pip install eventbus-nats" in message
     assert info.value.scheme == "nats"
+    with pytest.raises(UnknownSchemeError, match="kafka"):
+        EventBus("kafka://localhost:9092")
 
 
 def test_url_secrets_never_appear_in_errors_or_reprs() -> None:
