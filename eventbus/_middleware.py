@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventbus._event import Event
+
+if TYPE_CHECKING:
+    from eventbus._message import Message
 
 __all__ = ["ConsumeContext", "ConsumeNext", "Middleware", "PublishNext"]
 
@@ -21,12 +24,19 @@ PublishNext = Callable[[Event[Any]], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class ConsumeContext:
-    """What a consume middleware knows about a delivery besides the event."""
+    """What a consume middleware knows about a delivery besides the event.
+
+    ``message`` and ``binding`` are the message as received and the binding that decodes it, for
+    middleware that needs the wire form (contract validation checks the data as sent, not as
+    decoded into the handler's type).
+    """
 
     channel: str
     group: str | None
     attempt: int
     pattern: str
+    message: Message | None = None
+    binding: str | None = None
 
 
 ConsumeNext = Callable[[Event[Any], ConsumeContext], Awaitable[None]]
