@@ -144,6 +144,8 @@ class Subscription:
         self._started: asyncio.Future[None] | None = None
         self._closing = False
         self._closed = asyncio.Event()
+        self._running = asyncio.Event()  # cleared while paused
+        self._running.set()
 
     # -- public ------------------------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class Subscription:
             await self._closed.wait()
             return True
         self._closing = True
+        self._running.set()  # a paused pump must see the close
         try:
             if self._adapter_sub is not None:
                 await self._adapter_sub.stop()
@@ -235,7 +238,24 @@ class Subscription:
 
     # -- the pipeline -------------------------------------------------------------------------
 
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        """Stop taking new messages (in-flight handlers go on); the broker keeps the rest.
+
+        The adapter's pump blocks, so a pull-based broker stops fetching; a message already
+        handed over waits here and may be redelivered elsewhere if its lock expires meanwhile.
+        """
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
     async def _deliver(self, delivery: Delivery) -> None:
+        if not self._running.is_set():
+            await self._running.wait()
         if self._closing:
             await self._closed.wait()  # the adapter gets the message back when we stop listening
             return

@@ -332,3 +332,24 @@ async def test_rejected_event_is_dead_lettered_at_once_with_its_reason(memory_ur
     assert sub.stats.retried == 0
     assert dead[0].extensions["deadletterreason"] == "validation-error"
     assert dead[0].extensions["deadlettererror"] == "/amount: must be >= 0"
+
+
+async def test_pause_stops_intake_and_resume_continues_without_loss(memory_url: str) -> None:
+    got: list[int] = []
+    async with EventBus(memory_url) as bus:
+
+        async def handler(event: Event[int]) -> None:
+            assert event.data is not None
+            got.append(event.data)
+
+        sub = await bus.subscribe("pause.test", handler, group="g", max_in_flight=1)
+        await bus.publish(Event(type="pause.test", source="/t", data=0))
+        await wait_until(lambda: got == [0])
+        sub.pause()
+        assert sub.paused
+        await bus.publish_many(Event(type="pause.test", source="/t", data=i) for i in (1, 2, 3))
+        await asyncio.sleep(0.1)
+        assert got == [0], "a paused subscription took messages"
+        sub.resume()
+        await wait_until(lambda: len(got) == 4)
+    assert got == [0, 1, 2, 3]
