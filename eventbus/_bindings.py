@@ -40,7 +40,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, cast
 from urllib.parse import quote, unquote_to_bytes
 
@@ -56,13 +56,14 @@ from eventbus._types import (
     _BAD_CHARS_RE,
     ExtensionValue,
     attribute_name_problem,
+    format_time,
     is_absolute_uri,
+    to_canonical,
     value_problem,
 )
 from eventbus._wire import (
     binary_data,
     build_event,
-    canonical,
     is_cloudevents_type,
     json_encode,
     json_value,
@@ -72,7 +73,6 @@ from eventbus._wire import (
     parse_time_text,
     set_data,
     text,
-    time_text,
 )
 
 __all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
@@ -159,13 +159,10 @@ def _ce_attributes(event: Event[Any]) -> dict[str, str]:
         out["ce-subject"] = event.subject
     time = event.time
     if time is not None:
-        # msgspec writes a UTC datetime as RFC 3339 ``...Z`` several times faster than isoformat
-        out["ce-time"] = (
-            _json_encode(time)[1:-1].decode() if time.tzinfo is UTC else time_text(time)
-        )
+        out["ce-time"] = format_time(time)
     if event.extensions:
         for name, value in event.extensions.items():
-            out["ce-" + name] = value if type(value) is str else canonical(value)
+            out["ce-" + name] = value if type(value) is str else to_canonical(value)
     return out
 
 
@@ -569,7 +566,7 @@ def _annotate_headers(
     out = {k: v for k, v in headers.items() if (key_text(k) or "").lower() not in drop}
     escape = binding == "ce-headers"
     for name, value in values.items():
-        wire = canonical(value)
+        wire = to_canonical(value)
         out["ce-" + name] = _percent_encode(wire) if escape else wire
     return out
 

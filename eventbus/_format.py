@@ -20,7 +20,7 @@ import msgspec
 from eventbus._data import is_json_type
 from eventbus._errors import DecodeError, EncodeError
 from eventbus._event import Event
-from eventbus._types import decode_base64
+from eventbus._types import decode_base64, format_time
 from eventbus._wire import (
     build_event,
     coerce_data,
@@ -28,7 +28,6 @@ from eventbus._wire import (
     json_encode,
     json_value,
     parse_time_text,
-    time_text,
 )
 
 __all__ = ["from_json", "from_json_batch", "read_structured", "to_json", "to_json_batch"]
@@ -68,7 +67,7 @@ def _members(event: Event[Any]) -> dict[str, Any]:
     if event.subject is not None:
         out["subject"] = event.subject
     if event.time is not None:
-        out["time"] = time_text(event.time)
+        out["time"] = format_time(event.time)
     for name, value in event.extensions.items():
         out[name] = json_value(value)
     data = event.data

@@ -15,6 +15,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+import msgspec
+
 ExtensionValue = bool | int | str | bytes | datetime
 
 SPECVERSION: Final = "1.0"
@@ -82,8 +84,13 @@ def is_absolute_uri(value: str) -> bool:
     return _URI_SCHEME_RE.match(value) is not None
 
 
+_json_encode: Final = msgspec.json.Encoder().encode
+
+
 def format_time(value: datetime) -> str:
     """RFC 3339 form of a timezone-aware datetime, with ``Z`` for UTC."""
+    if value.tzinfo is UTC:  # msgspec writes this form several times faster than isoformat
+        return _json_encode(value)[1:-1].decode("ascii")
     offset = value.utcoffset()
     if offset is not None and offset % timedelta(minutes=1):
         # RFC 3339 offsets are whole minutes; isoformat() would write "+05:30:15".

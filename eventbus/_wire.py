@@ -6,9 +6,8 @@ malformed input.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
@@ -16,19 +15,12 @@ import msgspec
 from eventbus._data import _data_error, decode_data, encode_data
 from eventbus._errors import DataDecodeError, DecodeError, EncodeError, InvalidEventError
 from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
-from eventbus._types import ExtensionValue, format_time, parse_time
+from eventbus._types import ExtensionValue, parse_time, to_canonical
 
 json_encode: Final = msgspec.json.Encoder().encode
 json_decode: Final = msgspec.json.Decoder().decode
 
 # -- attribute values --------------------------------------------------------------------------
-
-
-def time_text(value: datetime) -> str:
-    """RFC 3339 text of an aware datetime (msgspec's fast writer for UTC, else ``format_time``)."""
-    if value.tzinfo is UTC:
-        return json_encode(value)[1:-1].decode("ascii")
-    return format_time(value)
 
 
 def parse_time_text(text: str, where: str) -> datetime:
@@ -44,22 +36,9 @@ def parse_time_text(text: str, where: str) -> datetime:
         raise DecodeError(str(exc), where=where) from None
 
 
-def canonical(value: ExtensionValue) -> str:
-    """The canonical string of an attribute value."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return time_text(value)
-
-
 def json_value(value: ExtensionValue) -> bool | int | str:
     """An attribute value as the JSON format writes it (bool/int native, the rest strings)."""
-    return value if isinstance(value, str | int) else canonical(value)
+    return value if isinstance(value, str | int) else to_canonical(value)
 
 
 def text(value: object, where: str) -> str:
