@@ -18,14 +18,25 @@ from eventbus._adapter import (
     Support,
 )
 from eventbus._bindings import ContentMode, annotate, decode, encode
+from eventbus._breaker import BreakerState, CircuitBreaker
+from eventbus._budget import RetryBudget
 from eventbus._bus import EventBus
 from eventbus._consumer import DEAD_LETTER_ATTRIBUTES, Subscription, SubscriptionStats
+from eventbus._contracts.compat import Change, CompatibilityResult, check_compatibility
+from eventbus._contracts.expectations import ConsumerExpectation
+from eventbus._contracts.middleware import ValidationMiddleware
+from eventbus._contracts.model import CompatibilityMode, CompatibilityPolicy, Direction
+from eventbus._contracts.registry import Registry
+from eventbus._contracts.validate import SchemaValidator
+from eventbus._dlq import DeadLetterEntry, DeadLetterFilter, DeadLetterQueue, ReplayResult
 from eventbus._errors import (
     AdapterError,
     BrokerConnectionError,
     BusClosedError,
     ChannelNameError,
+    ClaimLostError,
     ConfigurationError,
+    ContractError,
     DataDecodeError,
     DecodeError,
     EncodeError,
@@ -34,16 +45,37 @@ from eventbus._errors import (
     LimitExceededError,
     Problem,
     PublishError,
+    RegistryError,
     RejectedEventError,
+    SchemaValidationError,
+    StoreError,
+    UnknownSchemaError,
     UnknownSchemeError,
     UnsupportedSemanticError,
+    Violation,
     redact_url,
 )
 from eventbus._event import Event
 from eventbus._format import from_json, from_json_batch, to_json, to_json_batch
 from eventbus._hookspecs import hookimpl
+from eventbus._idempotency import (
+    Claim,
+    ClaimStatus,
+    Idempotency,
+    IdempotencyStats,
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    PostgresIdempotencyStore,
+    RedisIdempotencyStore,
+    SqliteIdempotencyStore,
+    current_claim,
+)
+from eventbus._logs import JsonFormatter, LoggingMiddleware
 from eventbus._message import HeaderValue, Message
 from eventbus._middleware import ConsumeContext, Middleware
+from eventbus._otel_metrics import MetricsMiddleware, PrometheusExporter, start_prometheus_exporter
+from eventbus._otel_tracing import TracingMiddleware, inject_trace_context
+from eventbus._outbox import OutboxRelay, OutboxStore, PostgresOutbox, SqliteOutbox
 from eventbus._plugins import adapter_infos, create_adapter
 from eventbus._retry import RetryPolicy
 from eventbus._router import Router
@@ -59,52 +91,97 @@ __all__ = [
     "AdapterError",
     "AdapterInfo",
     "AdapterSubscription",
+    "BreakerState",
     "BrokerConnectionError",
     "BusClosedError",
     "Capabilities",
+    "Change",
     "ChannelNameError",
+    "CircuitBreaker",
+    "Claim",
+    "ClaimLostError",
+    "ClaimStatus",
+    "CompatibilityMode",
+    "CompatibilityPolicy",
+    "CompatibilityResult",
     "ConfigurationError",
     "ConsumeContext",
+    "ConsumerExpectation",
     "ContentMode",
+    "ContractError",
     "DataDecodeError",
     "DeadLetter",
+    "DeadLetterEntry",
+    "DeadLetterFilter",
+    "DeadLetterQueue",
     "DecodeError",
     "Deliver",
     "Delivery",
+    "Direction",
     "EncodeError",
     "Event",
     "EventBus",
     "EventBusError",
     "HeaderValue",
+    "Idempotency",
+    "IdempotencyStats",
+    "IdempotencyStore",
     "InvalidEventError",
+    "JsonFormatter",
     "LimitExceededError",
     "Limits",
+    "LoggingMiddleware",
+    "MemoryIdempotencyStore",
     "Message",
+    "MetricsMiddleware",
     "Middleware",
+    "OutboxRelay",
+    "OutboxStore",
+    "PostgresIdempotencyStore",
+    "PostgresOutbox",
     "Problem",
+    "PrometheusExporter",
     "PublishError",
+    "RedisIdempotencyStore",
+    "Registry",
+    "RegistryError",
     "RejectedEventError",
+    "ReplayResult",
+    "RetryBudget",
     "RetryPolicy",
     "Router",
+    "SchemaValidationError",
+    "SchemaValidator",
     "Semantic",
+    "SqliteIdempotencyStore",
+    "SqliteOutbox",
+    "StoreError",
     "Subscription",
     "SubscriptionSpec",
     "SubscriptionStats",
     "Support",
     "SyncEventBus",
+    "TracingMiddleware",
+    "UnknownSchemaError",
     "UnknownSchemeError",
     "UnsupportedSemanticError",
+    "ValidationMiddleware",
+    "Violation",
     "__version__",
     "adapter_infos",
     "annotate",
+    "check_compatibility",
     "create_adapter",
+    "current_claim",
     "decode",
     "encode",
     "from_json",
     "from_json_batch",
     "from_sdk",
     "hookimpl",
+    "inject_trace_context",
     "redact_url",
+    "start_prometheus_exporter",
     "to_json",
     "to_json_batch",
     "to_sdk",

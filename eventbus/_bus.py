@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -266,7 +267,8 @@ class EventBus:
         ``retry`` (a RetryPolicy), ``max_in_flight``, ``channel`` (listen on this channel instead
         of the router's), ``dead_letter_channel`` (None = derived; False = drop after logging),
         ``data_type`` (instead of the handler's ``Event[T]`` annotation), ``ordered`` (require
-        per-partition-key order), ``ack_wait`` (seconds before an unacked message is redelivered).
+        per-partition-key order), ``ack_wait`` (seconds before an unacked message is redelivered),
+        ``middleware`` (consume middleware for this subscription only, run after the bus's).
 
         Checks run now: an unsupported semantic, a bad channel name or handler signature raises
         at once. With a handler it returns the :class:`Subscription` (``await`` it to wait until
@@ -303,6 +305,7 @@ class EventBus:
         data_type: Any = None,
         ordered: bool = False,
         ack_wait: float = 30.0,
+        middleware: Sequence[Middleware] = (),
     ) -> Subscription:
         caps, name = self._adapter.capabilities, self._adapter.name
         info = inspect_handler(handler, data_type)
@@ -354,14 +357,22 @@ class EventBus:
             max_attempts=policy.max_attempts,
             ack_wait=ack_wait,
         )
-        return Subscription(
-            self._runtime,
+        runtime, chain = self._runtime, (*self._middleware, *middleware)
+        if middleware:
+            runtime = dataclasses.replace(
+                runtime, chain=lambda terminal: compose_consume(chain, terminal)
+            )
+        sub = Subscription(
+            runtime,
             pattern=pattern,
             handler=info,
             spec=spec,
             type_filter=type_filter,
             retry=policy,
         )
+        for mw in chain:
+            mw.on_subscribe(sub)
+        return sub
 
     def _check_channel_or_pattern(self, channel: str, wildcard: bool) -> None:
         if not wildcard:

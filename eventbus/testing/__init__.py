@@ -2,10 +2,14 @@
 
 ``AdapterConformance``: the scenario suite every adapter must pass (the in-memory adapter and
 every broker adapter run the same tests). ``run`` and ``wait_until``: small helpers for tests
-that drive a bus. For fault injection in your own tests, use ``memory://NAME?seed=...`` with
-``duplicate``, ``reorder``, ``crash_before_ack`` and ``slow`` (see the memory adapter docs).
+that drive a bus. ``PublishedEvents`` and ``ContractChecks``: capture and contract assertions
+(the pytest plugin, ``eventbus.testing.plugin``, offers them as ``eventbus_*`` fixtures). For
+fault injection in your own tests, use ``memory://NAME?seed=...`` with ``duplicate``,
+``reorder``, ``crash_before_ack`` and ``slow`` (see the memory adapter docs).
 """
 
+from eventbus.testing._capture import PublishedEvents
 from eventbus.testing._conformance import AdapterConformance, run, wait_until
+from eventbus.testing.plugin import ContractChecks
 
-__all__ = ["AdapterConformance", "run", "wait_until"]
+__all__ = ["AdapterConformance", "ContractChecks", "PublishedEvents", "run", "wait_until"]

@@ -1,0 +1,283 @@
+"""One measured run per function for bench/nats_throughput.py; each returns events per second
+(or latencies). Every run uses fresh connections and fresh subjects on the shared server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+import nats
+from _nats import Order, Stamped
+from eventbus_nats import NatsAdapter
+
+from eventbus import ContentMode, Event, EventBus, encode
+
+BATCH = 1_000
+PENDING = 2_000_000  # both sides buffer a whole run: measure speed, not slow-consumer drops
+TIMEOUT = 120.0
+
+
+def subject(prefix: str) -> str:
+    return f"{prefix}.r{uuid.uuid4().hex[:8]}.order"
+
+
+def make_events(n: int, event_type: str = "bench.order.placed") -> list[Event[Order]]:
+    return [
+        Event(type=event_type, source="/bench", data=Order(f"o-{i}", "ada", i)) for i in range(n)
+    ]
+
+
+def wire(events: Sequence[Event[Order]]) -> list[tuple[dict[str, str], bytes]]:
+    """The binary-mode headers and body eventbus sends for each event."""
+    out = []
+    for event in events:
+        message = encode(event, "ce-headers")
+        out.append(({k: str(v) for k, v in message.headers.items()}, message.body))
+    return out
+
+
+def bus(address: str, query: str = "", mode: ContentMode = ContentMode.BINARY) -> EventBus:
+    return EventBus(NatsAdapter.from_url(f"nats://{address}?{query}"), content_mode=mode)
+
+
+async def _finish(done: asyncio.Future[None], start: float, n: int) -> float:
+    await asyncio.wait_for(done, TIMEOUT)
+    return n / (time.perf_counter() - start)
+
+
+async def raw_core_e2e(
+    address: str, messages: Sequence[tuple[Mapping[str, str] | None, bytes]]
+) -> float:
+    """nats-py alone: publish (headers, body); the subscriber decodes the body into Order."""
+    decode = msgspec.json.Decoder(Order).decode
+    sub_nc, pub_nc = (
+        await nats.connect(f"nats://{address}"),
+        await nats.connect(f"nats://{address}"),
+    )
+    n, count = len(messages), 0
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    topic = subject("raw")
+
+    async def handle(msg: Any) -> None:
+        nonlocal count
+        decode(msg.data)
+        count += 1
+        if count == n:
+            done.set_result(None)
+
+    await sub_nc.subscribe(topic, cb=handle, pending_msgs_limit=PENDING)
+    await sub_nc.flush()
+    await sub_nc.flush()
+    start = time.perf_counter()
+    for headers, body in messages:
+        await pub_nc.publish(topic, body, headers=headers)  # type: ignore[arg-type]
+    rate = await _finish(done, start, n)
+    await sub_nc.close()
+    await pub_nc.close()
+    return rate
+
+
+async def bus_e2e(
+    address: str,
+    events: Sequence[Event[Order]],
+    query: str,
+    mode: ContentMode = ContentMode.BINARY,
+) -> float:
+    """eventbus: publish_many in batches; a typed handler ``Event[Order]`` counts."""
+    n, count = len(events), 0
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async with bus(address, query) as consumer, bus(address, query, mode) as producer:
+
+        async def handle(event: Event[Order]) -> None:
+            nonlocal count
+            count += 1
+            if count == n:
+                done.set_result(None)
+
+        await consumer.subscribe(events[0].type, handle, max_in_flight=256)
+        start = time.perf_counter()
+        for i in range(0, n, BATCH):
+            await producer.publish_many(events[i : i + BATCH])
+        return await _finish(done, start, n)
+
+
+async def raw_core_publish(
+    address: str, messages: Sequence[tuple[Mapping[str, str] | None, bytes]]
+) -> float:
+    nc = await nats.connect(f"nats://{address}")
+    topic = subject("rawpub")
+    start = time.perf_counter()
+    for headers, body in messages:
+        await nc.publish(topic, body, headers=headers)  # type: ignore[arg-type]
+    await nc.flush()
+    rate = len(messages) / (time.perf_counter() - start)
+    await nc.close()
+    return rate
+
+
+async def bus_publish(
+    address: str, events: Sequence[Event[Order]], query: str, batch: int
+) -> float:
+    async with bus(address, query) as producer:
+        start = time.perf_counter()
+        if batch > 1:
+            for i in range(0, len(events), batch):
+                await producer.publish_many(events[i : i + batch])
+        else:
+            for event in events:
+                await producer.publish(event)
+        connection = producer.adapter.connection  # type: ignore[attr-defined]
+        await connection.flush()
+        return len(events) / (time.perf_counter() - start)
+
+
+async def raw_js_publish(
+    address: str, messages: Sequence[tuple[dict[str, str], bytes]], topic: str
+) -> float:
+    """nats-py JetStream: publish_async for all messages, then wait for every ack."""
+    nc = await nats.connect(f"nats://{address}")
+    js = nc.jetstream(publish_async_max_pending=4000)
+    start = time.perf_counter()
+    for headers, body in messages:
+        await js.publish_async(topic, body, headers=dict(headers))
+    await asyncio.wait_for(js.publish_async_completed(), TIMEOUT)
+    rate = len(messages) / (time.perf_counter() - start)
+    await nc.close()
+    return rate
+
+
+async def raw_js_e2e(
+    address: str, messages: Sequence[tuple[dict[str, str], bytes]], stream: str
+) -> float:
+    """nats-py JetStream: publish_async; a pull consumer fetches 256 at a time, decodes, acks."""
+    decode = msgspec.json.Decoder(Order).decode
+    nc = await nats.connect(f"nats://{address}")
+    js = nc.jetstream(publish_async_max_pending=4000)
+    topic = f"{stream.lower()}.{uuid.uuid4().hex[:8]}"
+    sub = await js.pull_subscribe(topic, durable=f"raw{uuid.uuid4().hex[:8]}", stream=stream)
+    n, count = len(messages), 0
+
+    async def consume() -> None:
+        nonlocal count
+        while count < n:
+            try:
+                batch = await sub.fetch(256, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in batch:
+                decode(msg.data)
+                await msg.ack()
+            count += len(batch)
+
+    start = time.perf_counter()
+    consumer = asyncio.ensure_future(consume())
+    for headers, body in messages:
+        await js.publish_async(topic, body, headers=dict(headers))
+    await asyncio.wait_for(consumer, TIMEOUT)
+    rate = n / (time.perf_counter() - start)
+    await nc.close()
+    return rate
+
+
+async def latency(address: str, target: str, rate: int, seconds: float) -> list[float]:
+    """Publish ``rate`` events/s one by one for ``seconds``; return sorted latencies in ms
+    (the first quarter of a second is warm-up and not counted)."""
+    loop = asyncio.get_running_loop()
+    samples: list[float] = []
+    topic = subject(f"lat{target.replace('-', '')}")
+    warm = time.perf_counter() + 0.25
+    decode = msgspec.json.Decoder(Stamped).decode
+
+    def record(sent_at: float) -> None:
+        if sent_at >= warm:
+            samples.append((time.perf_counter() - sent_at) * 1e3)
+
+    async def pace(send: Any) -> None:
+        """Send on schedule; each publish is its own task, so waiting for a JetStream ack
+        does not hold back the next event."""
+        tasks: set[asyncio.Task[None]] = set()
+        start, sent = time.perf_counter(), 0
+        while (elapsed := time.perf_counter() - start) < seconds:
+            due = int(elapsed * rate)
+            while sent < due:
+                task = loop.create_task(send(Stamped(f"o-{sent}", time.perf_counter())))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent += 1
+            await asyncio.sleep(0.0005)
+        if tasks:
+            await asyncio.gather(*tasks)
+        await asyncio.sleep(0.5)  # let the last ones arrive
+
+    if target == "raw-core":
+        sub_nc, pub_nc = (
+            await nats.connect(f"nats://{address}"),
+            await nats.connect(f"nats://{address}"),
+        )
+
+        async def raw_handle(msg: Any) -> None:
+            record(decode(msg.data).sent_at)
+
+        await sub_nc.subscribe(topic, cb=raw_handle)
+        await sub_nc.flush()
+        await sub_nc.flush()
+
+        async def raw_send(data: Stamped) -> None:
+            await pub_nc.publish(topic, msgspec.json.encode(data))
+
+        await pace(raw_send)
+        await sub_nc.close()
+        await pub_nc.close()
+    else:
+        query = "mode=core" if target == "eventbus-core" else ""
+        async with bus(address, query) as consumer, bus(address, query) as producer:
+
+            async def handle(event: Event[Stamped]) -> None:
+                assert event.data is not None
+                record(event.data.sent_at)
+
+            await consumer.subscribe(topic, handle)
+
+            async def send(data: Stamped) -> None:
+                await producer.publish(Event(type=topic, source="/bench", data=data))
+
+            await pace(send)
+    return sorted(samples)
+
+
+async def faststream_e2e(address: str, n: int) -> float | None:
+    """FastStream's NATS broker end to end with a typed (pydantic) handler; None if missing."""
+    try:
+        from faststream.nats import NatsBroker
+        from pydantic import BaseModel
+    except ImportError:
+        return None
+
+    class OrderModel(BaseModel):
+        order_id: str
+        customer: str
+        amount_cents: int
+
+    broker = NatsBroker(f"nats://{address}", logger=None)
+    topic, count = subject("fs"), 0
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @broker.subscriber(topic, pending_msgs_limit=PENDING)
+    async def handle(order: OrderModel) -> None:
+        nonlocal count
+        count += 1
+        if count == n:
+            done.set_result(None)
+
+    await broker.start()
+    payloads = [{"order_id": f"o-{i}", "customer": "ada", "amount_cents": i} for i in range(n)]
+    start = time.perf_counter()
+    for payload in payloads:
+        await broker.publish(payload, topic)
+    rate = await _finish(done, start, n)
+    await broker.stop()
+    return rate

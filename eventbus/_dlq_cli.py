@@ -1,0 +1,166 @@
+"""``eventbus dlq list|show|replay URL CHANNEL``: inspect and replay dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+from eventbus._errors import ConfigurationError
+
+__all__ = ["add_parser", "parse_since", "run"]
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def add_parser(sub: Any) -> None:
+    dlq = sub.add_parser("dlq", help="dead letters: list, show, replay")
+    commands = dlq.add_subparsers(dest="dlq_command", metavar="COMMAND", required=True)
+    helps = {
+        "list": "one line per dead letter: time, id, type, reason, attempts, error",
+        "show": "every selected dead letter in full, as JSON",
+        "replay": "republish the selected dead letters to their original channel, then ack them",
+    }
+    for name, text in helps.items():
+        cmd = commands.add_parser(name, help=text)
+        cmd.add_argument("url", metavar="URL", help="the broker, e.g. nats://host:4222")
+        cmd.add_argument("channel", metavar="CHANNEL", help="the channel whose dead letters")
+        cmd.add_argument("--dlq-channel", help="the dead-letter channel (default CHANNEL.dlq)")
+        cmd.add_argument("--type", dest="types", help="an event type or pattern (a.b.*, a.>)")
+        cmd.add_argument(
+            "--since", help="dead-lettered since: ISO time, or an age like 30m, 2h, 7d"
+        )
+        cmd.add_argument("--reason", help="e.g. handler-error, decode-error, validation-error")
+        cmd.add_argument("--id", dest="event_id", help="one event id")
+        cmd.add_argument("--limit", type=int, help="at most this many")
+        cmd.add_argument(
+            "--idle", type=float, default=1.0, help="seconds without a new dead letter: done"
+        )
+        if name == "list":
+            cmd.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+        if name == "replay":
+            cmd.add_argument("--to", dest="to_channel", help="publish here instead")
+            cmd.add_argument("--dry-run", action="store_true", help="list what would be replayed")
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``30m``, ``2h``, ``1.5d`` ago, or an ISO 8601 time (UTC if it names no offset)."""
+    now = now or datetime.now(UTC)
+    match = _DURATION.fullmatch(text.strip())
+    if match:
+        return now - timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(
+            f"--since {text!r}: expected an ISO time (2024-05-01T12:00:00Z) or an age (30m, 2h, 7d)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class ProgressBar:
+    """``replayed 37/120 [#########...........]`` on stderr: redrawn in place on a terminal,
+    a line per tenth otherwise (logs stay short)."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.width * done // total if total else self.width
+        line = f"replayed {done}/{total} [{'#' * filled}{'.' * (self.width - filled)}]"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        else:
+            tenth = 10 * done // total if total else 10
+            if tenth == self._last_tenth and done != total:
+                return
+            self._last_tenth = tenth
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _row(entry: Any) -> str:
+    when = entry.attribute("deadlettertime") or "-"
+    error = entry.attribute("deadlettererror") or entry.problem or ""
+    error = error if len(error) <= 60 else error[:57] + "..."
+    attempts = entry.attribute("deadletterattempts") or "-"
+    return "  ".join(
+        [when, entry.id or "-", entry.type or "-", entry.reason or "-", attempts, error]
+    )
+
+
+def _full(entry: Any) -> dict[str, Any]:
+    from eventbus._format import to_json
+
+    if entry.event is not None:
+        return {"event": json.loads(to_json(entry.event))}
+    message = entry.delivery.message
+    return {
+        "invalid": entry.problem,
+        "headers": {k: v if isinstance(v, str) else repr(v) for k, v in message.headers.items()},
+        "body": message.body.decode("utf-8", "replace"),
+    }
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from eventbus._dlq import DeadLetterFilter, DeadLetterQueue
+    from eventbus._plugins import create_adapter
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigurationError(f"--limit must be >= 1, got {args.limit}")
+    selection = DeadLetterFilter(
+        types=args.types,
+        since=parse_since(args.since) if args.since else None,
+        reason=args.reason,
+        event_id=args.event_id,
+        limit=args.limit,
+    )
+    if args.types:
+        from eventbus._router import type_matcher
+
+        type_matcher(args.types)  # a bad pattern is a usage error, before connecting
+    adapter = create_adapter(args.url)
+    await adapter.connect()
+    try:
+        queue = DeadLetterQueue(adapter, args.channel, dlq_channel=args.dlq_channel, idle=args.idle)
+        if args.dlq_command == "replay" and not args.dry_run:
+            result = await queue.replay(
+                selection, progress=ProgressBar(sys.stderr), to_channel=args.to_channel
+            )
+            print(
+                f"eventbus dlq: replayed {result.replayed}, skipped {result.skipped} "
+                f"(invalid or no original channel), {queue.scanned} scanned on {queue.dlq_channel}",
+                file=sys.stderr,
+            )
+            if result.failed:
+                print(f"eventbus dlq: replay stopped: {result.failed}", file=sys.stderr)
+                return 1
+            return 0
+        entries = await queue.list(selection)
+        for entry in entries:
+            if args.dlq_command == "show":
+                print(json.dumps(_full(entry), indent=2, default=str))
+            elif getattr(args, "json", False):
+                print(json.dumps(_full(entry), default=str))
+            else:
+                print(_row(entry))
+        print(
+            f"eventbus dlq: {len(entries)} dead letter(s) selected, {queue.scanned} scanned "
+            f"on {queue.dlq_channel}",
+            file=sys.stderr,
+        )
+        return 0
+    finally:
+        await adapter.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))

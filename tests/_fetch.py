@@ -1,0 +1,73 @@
+"""Fetch what the contract tests need from package registries into tests/_build/ (gitignored).
+
+- the official JSON-Schema-Test-Suite, from the sdist of the installed jsonschema on PyPI
+  (it carries the suite under ``json/``): ``pip download --no-binary :all: --no-deps``;
+- the official AsyncAPI parser, ``@asyncapi/parser``, from npm.
+
+Both are fetched once and reused. ``python tests/_fetch.py`` fetches both (scripts/test.sh runs
+it before pytest); the fixtures call the same functions when something is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+BUILD = Path(__file__).resolve().parent / "_build"
+ASYNCAPI_PARSER = "@asyncapi/parser@3"
+
+
+def json_schema_test_suite() -> Path:
+    """The suite's root (with ``tests/`` and ``remotes/``) for the installed jsonschema."""
+    version = importlib.metadata.version("jsonschema")
+    target = BUILD / f"json-schema-test-suite-{version}"
+    if (target / "tests" / "draft2020-12").is_dir():
+        return target
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD) as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                f"jsonschema=={version}",
+                "--dest",
+                tmp,
+            ],
+            check=True,
+        )
+        (sdist,) = Path(tmp).glob("jsonschema-*.tar.gz")
+        prefix = f"jsonschema-{version}/json/"
+        unpacked = Path(tmp) / "unpacked"
+        with tarfile.open(sdist) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+            tar.extractall(unpacked, members=members, filter="data")
+        shutil.move(str(unpacked / prefix), target)
+    return target
+
+
+def asyncapi_parser() -> Path:
+    """The ``node_modules`` directory holding ``@asyncapi/parser``."""
+    prefix = BUILD / "npm"
+    modules = prefix / "node_modules"
+    if (modules / "@asyncapi" / "parser" / "package.json").is_file():
+        return modules
+    prefix.mkdir(parents=True, exist_ok=True)
+    npm = ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent"]
+    subprocess.run([*npm, "--no-save", ASYNCAPI_PARSER], check=True)
+    return modules
+
+
+if __name__ == "__main__":
+    print(f"JSON-Schema-Test-Suite: {json_schema_test_suite()}")
+    print(f"@asyncapi/parser: {asyncapi_parser()}")
