@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import nats
 from _nats import nats_server, percentile
+from _nats_latency import latency
 from _nats_runs import (
     bus_e2e,
     bus_publish,
     faststream_e2e,
-    latency,
     make_events,
     raw_core_e2e,
     raw_core_publish,
@@ -103,9 +103,9 @@ def main() -> None:
         show("raw nats-py, same ce- headers + body", e2e["raw-headers"], raw, "raw")
         show("eventbus core, binary mode (publish_many)", e2e["binary"], raw, "raw")
         if e2e["raw-headers"] and e2e["binary"]:
-            print(
-                f"  {'':44} {'':10}            {e2e['binary'] / e2e['raw-headers']:5.2f}x raw with the same headers"
-            )
+            same = e2e["binary"] / e2e["raw-headers"]
+            print(f"  {'':44} {same:27.2f}x raw with the same headers")
+        show("eventbus core, structured mode (publish_many)", e2e["structured"], raw, "raw")
 
         print("\ncore NATS, publish only (until flushed)")
         pub = best(
@@ -139,7 +139,7 @@ def main() -> None:
         show("eventbus end to end (fan-out consumer)", js["bus-e2e"], js["raw-e2e"], "raw")
 
         print(f"\nlatency publish -> handler at {LATENCY_RATE:,} events/s, one publish per event")
-        for target in ("raw-core", "eventbus-core", "eventbus-jetstream"):
+        for target in ("raw-core", "eventbus-core", "raw-jetstream", "eventbus-jetstream"):
             lat = asyncio.run(latency(address, target, LATENCY_RATE, LATENCY_SECONDS))
             p50, p99 = percentile(lat, 0.50), percentile(lat, 0.99)
             print(f"  {target:20} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({len(lat):,} samples)")

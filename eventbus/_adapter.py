@@ -39,6 +39,13 @@ DEAD_LETTER_GROUP = "dlq"
 
 
 class Support(enum.Enum):
+    """How an adapter provides a semantic.
+
+    NATIVE: the broker does it. EMULATED: the adapter builds it on top of the broker (the bus
+    uses it the same way). UNSUPPORTED: the adapter cannot; the bus emulates what it safely can
+    (retry in process, dead-letter by publishing) and refuses the rest at subscribe time.
+    """
+
     NATIVE = "native"
     EMULATED = "emulated"
     UNSUPPORTED = "unsupported"
@@ -148,7 +155,8 @@ class Delivery(Protocol):
         ...
 
     async def dead_letter(self, dead: DeadLetter) -> None:
-        """Move the message to its dead-letter channel (adapters with native DEAD_LETTER)."""
+        """Move the message to its dead-letter channel and settle it (called when the adapter
+        declares DEAD_LETTER NATIVE or EMULATED)."""
         ...
 
     async def extend(self) -> None:
@@ -187,7 +195,9 @@ class Adapter(Protocol):
     async def close(self) -> None: ...
 
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
-        """Store ``messages`` on ``channel`` in order; return once the broker has them."""
+        """Store ``messages`` on ``channel`` in order; return once the broker has them (an
+        at-most-once adapter, such as core NATS, returns once its client has them and flushes on
+        close)."""
         ...
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> AdapterSubscription: ...

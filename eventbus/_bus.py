@@ -75,17 +75,8 @@ class EventBus:
         self._retry = retry or RetryPolicy()
         self._max_in_flight = max_in_flight
         self._drain_timeout = drain_timeout
-        caps = self._adapter.capabilities
-        self._binding = caps.binding
-        self._limits = caps.limits
-        self._check_size = any(
-            x is not None
-            for x in (
-                self._limits.max_message_bytes,
-                self._limits.max_header_count,
-                self._limits.max_header_bytes,
-            )
-        )
+        self._binding = self._adapter.capabilities.binding
+        self._read_limits()
         self._valid_channels: set[str] = set()
         self._to_message = encoder(self._binding, content_mode)
         self._publish = compose_publish(self._middleware, self._send)
@@ -138,6 +129,7 @@ class EventBus:
         if self._state is not _State.NEW:
             raise BusClosedError(f"{self!r} cannot be opened again")
         await self._adapter.connect()
+        self._read_limits()  # a broker may tell its real limits (NATS max_payload) on connect
         self._state = _State.OPEN
         try:
             for sub in self._subscriptions:
@@ -172,6 +164,13 @@ class EventBus:
                 await self._adapter.close()
             self._state = _State.CLOSED
         return drained
+
+    def _read_limits(self) -> None:
+        self._limits = limits = self._adapter.capabilities.limits
+        self._check_size = any(
+            x is not None
+            for x in (limits.max_message_bytes, limits.max_header_count, limits.max_header_bytes)
+        )
 
     def _require_open(self) -> None:
         if self._state is not _State.OPEN:

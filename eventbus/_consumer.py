@@ -19,6 +19,8 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from eventbus._adapter import (
     Adapter,
     AdapterSubscription,
@@ -86,7 +88,7 @@ class _Plan:
             broker_redelivers=caps.has(Semantic.AT_LEAST_ONCE),
             broker_delays=caps.support(Semantic.DELAYED_REDELIVERY) is Support.NATIVE,
             broker_counts=caps.support(Semantic.ATTEMPT_COUNT) is Support.NATIVE,
-            native_dead_letter=caps.support(Semantic.DEAD_LETTER) is Support.NATIVE,
+            native_dead_letter=caps.has(Semantic.DEAD_LETTER),  # native or adapter-emulated
             renews_locks=caps.has(Semantic.LOCK_RENEWAL),
         )
 
@@ -386,6 +388,12 @@ class Subscription:
             "deadlettertime": utc_now(),
         }
         annotated = annotate(delivery.message, self._rt.binding, attributes)
+        if annotated.dedupe_id is not None:
+            # Where broker dedupe spans both channels (a JetStream stream), the original's id
+            # would make the dead letter look like a duplicate of the event itself.
+            annotated = msgspec.structs.replace(
+                annotated, dedupe_id=f"{annotated.dedupe_id}:dead-letter"
+            )
         log.warning(
             "eventbus: dead-lettering a message from %r to %r after %d attempt(s): %s: %s",
             self.channel,

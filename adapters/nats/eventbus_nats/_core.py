@@ -1,0 +1,76 @@
+"""A core NATS subscription: a plain subscription (a queue group for ``group``), at most once."""
+
+from __future__ import annotations
+
+import logging
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from eventbus.adapter import Deliver, Message, SubscriptionSpec
+from eventbus_nats._delivery import CoreDelivery
+from eventbus_nats._errors import Scrubber, translated
+
+__all__ = ["CoreSubscription"]
+
+log = logging.getLogger("eventbus.nats")
+_NO_HEADERS: dict[str, str] = {}
+
+
+class CoreSubscription:
+    """Hands each message to ``deliver`` and awaits it: nats-py buffers up to
+    ``pending_limit`` messages behind a slow handler, then drops (and we log)."""
+
+    def __init__(
+        self, nc: Client, spec: SubscriptionSpec, deliver: Deliver, scrub: Scrubber
+    ) -> None:
+        self.spec = spec
+        self._nc = nc
+        self._deliver = deliver
+        self._scrub = scrub
+        self._sub: Subscription | None = None
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "open"
+        return f"<CoreSubscription {self.spec.channel!r} group={self.spec.group!r} {state}>"
+
+    async def start(self, pending_limit: int) -> None:
+        with translated(f"subscribing to {self.spec.channel!r}", self._scrub):
+            self._sub = await self._nc.subscribe(
+                self.spec.channel,
+                queue=self.spec.group or "",
+                cb=self._arrive,
+                pending_msgs_limit=pending_limit,
+            )
+            # The server has the subscription before we return. nats-py writes a flush's PING
+            # straight to the socket, possibly ahead of the buffered SUB: the first round trip
+            # gets the SUB written, the second one confirms the server processed it.
+            await self._nc.flush()
+            await self._nc.flush()
+
+    async def _arrive(self, msg: Msg) -> None:
+        if self._stopped:
+            return
+        message = Message(msg.headers or _NO_HEADERS, msg.data)
+        try:
+            await self._deliver(CoreDelivery(message))
+        except Exception:
+            log.exception("nats: deliver failed on %r; the message is lost (core NATS)", self)
+
+    async def stop(self) -> None:
+        """Unsubscribe: nothing more arrives (core NATS keeps nothing for later)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        sub, self._sub = self._sub, None
+        if sub is not None and not self._nc.is_closed:
+            try:
+                with translated(f"unsubscribing from {self.spec.channel!r}", self._scrub):
+                    await sub.unsubscribe()
+            except Exception as exc:
+                log.debug("nats: %s", exc)
+
+    async def close(self) -> None:
+        await self.stop()
