@@ -1,0 +1,14 @@
+"""The Pub/Sub adapter passes the conformance suite on pstest, through google-cloud-pubsub."""
+
+from __future__ import annotations
+
+import pytest
+from pstest_launcher import PstestServer
+
+from eventbus.testing import AdapterConformance
+
+
+class TestPubSubConformance(AdapterConformance):
+    @pytest.fixture
+    def bus_url(self, pstest: PstestServer) -> str:
+        return pstest.url("conformance")
