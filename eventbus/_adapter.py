@@ -117,6 +117,8 @@ class SubscriptionSpec:
     work, durable across subscribers. ``dead_letter_channel``: the adapter must keep messages
     sent there (for example in the durable group ``DEAD_LETTER_GROUP``). ``max_attempts``: where
     the broker counts deliveries natively it may dead-letter on its own past this count.
+    ``ordered``: the subscriber asked for order per partition key (adapters that must enable
+    ordering per subscription, such as Pub/Sub, can do it only where asked).
     """
 
     channel: str
@@ -125,6 +127,7 @@ class SubscriptionSpec:
     dead_letter_channel: str | None = None
     max_attempts: int | None = None
     ack_wait: float = 30.0
+    ordered: bool = False  # the subscriber asked for per-partition-key order
 
 
 @dataclass(frozen=True, slots=True)

@@ -355,6 +355,7 @@ class EventBus:
             dead_letter_channel=dlq,
             max_attempts=policy.max_attempts,
             ack_wait=ack_wait,
+            ordered=ordered,
         )
         runtime, chain = self._runtime, (*self._middleware, *middleware)
         if middleware:
