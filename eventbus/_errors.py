@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 __all__ = [
     "AdapterError",
@@ -297,10 +297,16 @@ def redact_url(url: str) -> str:
     if query:
         redacted = []
         for pair in query.split("&"):
-            key, sep, _ = pair.partition("=")
-            secret = any(
-                w in key.lower() for w in ("pass", "token", "key", "secret", "cred", "sig")
+            key, sep, value = pair.partition("=")
+            value = unquote(value).lower()
+            secret = any(w in key.lower() for w in _SECRET_KEYS) or any(
+                w in value for w in ("sharedaccesskey", "sharedaccesssignature", "password=")
             )
             redacted.append(f"{key}{sep}***" if secret and sep else pair)
         query = "&".join(redacted)
+    if "://" in url and not netloc:  # keep "scheme://?..." (urlunsplit would drop the slashes)
+        return f"{parts.scheme}://{parts.path}" + (f"?{query}" if query else "")
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+_SECRET_KEYS = ("pass", "token", "key", "secret", "cred", "sig", "conn", "auth")

@@ -16,6 +16,9 @@ fi
 "$PYTHON" -m pip install -q -e 'adapters/nats[test]'
 # The Pub/Sub adapter's tests build Google's pstest fake with `go build` (Go module proxy) on first use.
 "$PYTHON" -m pip install -q -e 'adapters/pubsub[test]'
+# The Service Bus adapter's tests run a Proton-based test broker (python-qpid-proton: built from
+# source by pip when no wheel fits, with the C compiler the machine has).
+"$PYTHON" -m pip install -q -e 'adapters/servicebus[test,identity]'
 
 # The reliability tests start real Redis and PostgreSQL servers (Debian packages).
 PG_INITDB=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n 1 || true)

@@ -353,3 +353,18 @@ async def test_pause_stops_intake_and_resume_continues_without_loss(memory_url: 
         sub.resume()
         await wait_until(lambda: len(got) == 4)
     assert got == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "servicebus://?connection_string=Endpoint%3Dsb%3A%2F%2Fh%3BSharedAccessKey%3Ds3cret",
+        "servicebus://ns?conn=Endpoint=sb://h;SharedAccessKeyName=k;SharedAccessKey=s3cret",
+        "nats://user:s3cret@localhost:4222",
+        "pubsub://p?credentials_token=s3cret",
+    ],
+)
+def test_redact_url_hides_every_secret_form(url: str) -> None:
+    from eventbus import redact_url
+
+    assert "s3cret" not in redact_url(url)

@@ -1,0 +1,119 @@
+"""``servicebus://`` URLs.
+
+- ``servicebus://NAMESPACE[?...]``: azure-identity (``DefaultAzureCredential``); NAMESPACE is
+  ``name`` or ``name.servicebus.windows.net``.
+- ``servicebus://KEYNAME:KEY@HOST[:PORT][?...]``: a shared access key (percent-encode the
+  key: it holds ``+``, ``/`` and ``=``). ``emulator=true`` speaks plain AMQP to HOST:PORT, as
+  the SDK's ``UseDevelopmentEmulator=true`` (the local emulator, the test broker).
+- ``servicebus://?connection_string_env=VAR``: the connection string is read from the
+  environment variable VAR, so no secret sits in the URL (shell history, ``ps``).
+
+A full connection string has no URL form on purpose: the core redacts a URL's password and
+secret-named parameters, and a connection string in a query parameter would be shown as it
+is. Pass one in code with ``ServiceBusConfig(connection_string=...)``.
+
+Parameters: ``provision``, ``sessions``, ``emulator``, ``native_dead_letter`` (true/false), ``queues`` (comma-separated
+channel names), ``max_message_bytes``, ``max_concurrent_sessions``, ``session_idle``,
+``receive_wait``, ``max_delivery_count``, ``lock_duration``, ``duplicate_window``,
+``retry_total``, ``socket_timeout``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from eventbus.adapter import ConfigurationError, redact_url
+from eventbus_servicebus._config import ServiceBusConfig
+
+__all__ = ["parse_servicebus_url"]
+
+_BOOL = ("provision", "sessions", "emulator", "native_dead_letter")
+_INT = ("max_message_bytes", "max_concurrent_sessions", "max_delivery_count", "retry_total")
+_FLOAT = ("session_idle", "receive_wait", "lock_duration", "duplicate_window", "socket_timeout")
+_KNOWN = (*_BOOL, *_INT, *_FLOAT, "queues", "connection_string_env")
+
+
+def _bool(key: str, raw: str, shown: str) -> bool:
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ConfigurationError(f"servicebus URL parameter {key!r} must be true or false in {shown}")
+
+
+def _number(key: str, raw: str, shown: str, kind: type[Any]) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"servicebus URL parameter {key!r} must be {'an integer' if kind is int else 'a number'}"
+            f" in {shown}"
+        ) from None
+
+
+def parse_servicebus_url(url: str, credential: Any = None) -> ServiceBusConfig:
+    """Read a ``servicebus://`` URL into a :class:`ServiceBusConfig` (see the module doc)."""
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"not a valid servicebus URL: {shown}") from exc
+    if parts.scheme != "servicebus":
+        raise ConfigurationError(f"not a servicebus:// URL: {shown}")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ConfigurationError(f"a servicebus URL has no path or fragment: {shown}")
+    values: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in _KNOWN:
+            raise ConfigurationError(
+                f"unknown servicebus URL parameter {key!r} in {shown} (known: {', '.join(_KNOWN)})"
+            )
+        if key in values:
+            raise ConfigurationError(f"servicebus URL parameter {key!r} is given twice in {shown}")
+        values[key] = value
+    options: dict[str, Any] = {}
+    for key in _BOOL:
+        if key in values:
+            options[key] = _bool(key, values[key], shown)
+    for key in _INT:
+        if key in values:
+            options[key] = _number(key, values[key], shown, int)
+    for key in _FLOAT:
+        if key in values:
+            options[key] = _number(key, values[key], shown, float)
+    if "queues" in values:
+        options["queues"] = frozenset(q for q in values["queues"].split(",") if q)
+    emulator = options.pop("emulator", False)
+    host = parts.hostname or ""
+    env = values.get("connection_string_env")
+    if env is not None:
+        if parts.netloc:
+            raise ConfigurationError(f"connection_string_env takes no host in the URL: {shown}")
+        connection_string = os.environ.get(env)
+        if not connection_string:
+            raise ConfigurationError(f"the environment variable {env!r} holds no connection string")
+        return ServiceBusConfig(connection_string=connection_string, **options)
+    if not host:
+        raise ConfigurationError(
+            f"a servicebus URL names a namespace: servicebus://NAMESPACE or "
+            f"servicebus://KEYNAME:KEY@HOST, got {shown}"
+        )
+    if parts.username is not None:
+        if not parts.password:
+            raise ConfigurationError(f"servicebus://KEYNAME:KEY@HOST needs the key too: {shown}")
+        hostport = f"{host}:{port}" if port else host
+        if not emulator and "." not in host:
+            hostport = f"{host}.servicebus.windows.net"
+        connection_string = (
+            f"Endpoint=sb://{hostport}/;SharedAccessKeyName={unquote(parts.username)};"
+            f"SharedAccessKey={unquote(parts.password)}"
+        )
+        if emulator:
+            connection_string += ";UseDevelopmentEmulator=true"
+        return ServiceBusConfig(connection_string=connection_string, **options)
+    if emulator:
+        raise ConfigurationError(f"emulator=true needs KEYNAME:KEY@HOST:PORT in {shown}")
+    return ServiceBusConfig(namespace=host, credential=credential, **options)

@@ -1,0 +1,129 @@
+"""What the adapter puts on the wire decodes with the official ``cloudevents`` SDK's AMQP binding;
+and what the SDK's binding writes (sent with the raw azure-servicebus SDK) reaches a handler.
+
+The oracle's ``AMQPMessage`` is built from the AMQP message the test broker received: its
+properties section, its application properties and its data section.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.servicebus import ServiceBusMessage
+from azure.servicebus.aio import ServiceBusClient
+from cloudevents.core.bindings import amqp as sdk_amqp
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from sb_broker import ServiceBusTestBroker
+from sb_helpers import sb_url
+
+from eventbus import ContentMode, Event, EventBus
+from eventbus.testing import wait_until
+
+FMT = JSONFormat()
+
+
+def oracle_message(received: Any) -> sdk_amqp.AMQPMessage:
+    """The official SDK's view of a proton Message the broker received."""
+    properties: dict[str, Any] = {}
+    if received.content_type:
+        properties["content-type"] = received.content_type
+    if received.id is not None:
+        properties["message-id"] = received.id
+    body = received.body
+    data = bytes(body) if isinstance(body, bytes | memoryview | bytearray) else b""
+    return sdk_amqp.AMQPMessage(properties, dict(received.properties or {}), data)
+
+
+async def publish(url: str, mode: ContentMode, event: Event[Any]) -> None:
+    async with EventBus(url, content_mode=mode) as bus:
+        await bus.publish(event)
+
+
+def test_adapter_output_decodes_with_the_cloudevents_sdk(sb_broker: ServiceBusTestBroker) -> None:
+    channel = f"interop.t{uuid.uuid4().hex[:8]}"
+    sent = {
+        mode: Event(
+            type=channel,
+            source="/interop",
+            subject="s-1",
+            data={"n": 1, "mode": mode.value},
+            extensions={"tenant": "acme", "priority": 3, "partitionkey": "k-1"},
+        )
+        for mode in ContentMode
+    }
+    url = sb_url(sb_broker)
+    for mode, event in sent.items():
+        asyncio.run(publish(url, mode, event))
+    received = sb_broker.received(channel)
+    assert len(received) == 2
+    binary, structured = received
+    assert binary.content_type == "application/json"
+    assert "cloudEvents_id" in binary.properties and "content-type" not in binary.properties
+    assert binary.id == sent[ContentMode.BINARY].id  # MessageId = event id (duplicate detection)
+    assert binary.group_id == "k-1"  # SessionId = partition key
+    for message, event in (
+        (binary, sent[ContentMode.BINARY]),
+        (structured, sent[ContentMode.STRUCTURED]),
+    ):
+        theirs = sdk_amqp.from_amqp(oracle_message(message), FMT)
+        assert theirs.get_id() == event.id
+        assert theirs.get_type() == event.type
+        assert theirs.get_source() == event.source
+        assert theirs.get_subject() == "s-1"
+        assert theirs.get_data() in (event.data, FMT.write_data(event.data, "application/json"))
+        assert theirs.get_extension("tenant") == "acme"
+        assert int(theirs.get_extension("priority")) == 3
+    assert structured.content_type.startswith("application/cloudevents+json")
+
+
+def test_cloudevents_sdk_output_reaches_a_handler(sb_broker: ServiceBusTestBroker) -> None:
+    channel = f"interop.t{uuid.uuid4().hex[:8]}"
+    theirs = CloudEvent(
+        {
+            "type": channel,
+            "source": "/sdk",
+            "id": "sdk-1",
+            "time": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+            "datacontenttype": "application/json",
+            "region": "eu",
+        },
+        {"hello": "world"},
+    )
+    wire = sdk_amqp.to_binary(theirs, FMT)
+    # The cloudevents SDK writes the time as int milliseconds (an AMQP timestamp's value);
+    # azure-servicebus would encode a Python int as a 32-bit int, so hand it a datetime.
+    properties: dict[str | bytes, Any] = {
+        k: datetime.fromtimestamp(v / 1000, UTC) if k.endswith("time") and isinstance(v, int) else v
+        for k, v in wire.application_properties.items()
+    }
+
+    async def scenario() -> list[Event[Any]]:
+        got: list[Event[Any]] = []
+        async with EventBus(sb_url(sb_broker)) as bus:
+
+            async def handler(event: Event[Any]) -> None:
+                got.append(event)
+
+            await bus.subscribe(channel, handler)
+            client = ServiceBusClient.from_connection_string(sb_broker.connection_string)
+            sender = client.get_topic_sender(channel)
+            async with client, sender:
+                await sender.send_messages(
+                    ServiceBusMessage(
+                        wire.application_data,
+                        application_properties=properties,
+                        content_type=wire.properties.get("content-type"),
+                    )
+                )
+            await wait_until(lambda: len(got) == 1, what="the SDK's event")
+        return got
+
+    (event,) = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert (event.id, event.type, event.source) == ("sdk-1", channel, "/sdk")
+    assert event.time == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert event.data == {"hello": "world"}
+    assert event.extensions["region"] == "eu"
