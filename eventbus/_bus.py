@@ -193,13 +193,16 @@ class EventBus:
         if self._starting:
             await self._wait_starting()
         batch: list[tuple[str, Message]] = []
+        if self._publish == self._send:  # no publish middleware: encode straight away
+            batch = [self._encode(event) for event in events]
+        else:
 
-        async def collect(event: Event[Any]) -> None:
-            batch.append(self._encode(event))
+            async def collect(event: Event[Any]) -> None:
+                batch.append(self._encode(event))
 
-        chain = compose_publish(self._middleware, collect)
-        for event in events:
-            await chain(event)
+            chain = compose_publish(self._middleware, collect)
+            for event in events:
+                await chain(event)
         start = 0
         for i in range(1, len(batch) + 1):
             if i == len(batch) or batch[i][0] != batch[start][0]:
