@@ -79,6 +79,19 @@ class Limits:
     channel_rule: str = "letters, digits, '.', '_' and '-', starting with a letter or digit"
     max_channel_length: int = 255
 
+    def pattern_problem(self, pattern: str) -> str | None:
+        """Why ``pattern`` is not a channel name or a wildcard pattern (``*`` stands for one
+        token, ``>`` as the last token for the rest), or None. Wildcards stand for one ordinary
+        token; every other token follows the channel name rules."""
+        tokens = pattern.split(".")
+        if ">" in tokens[:-1]:
+            return "'>' may only be the last token"
+        wildcard = any(t in ("*", ">") for t in tokens)
+        problem = self.channel_problem(".".join("x" if t in ("*", ">") else t for t in tokens))
+        if problem is not None and wildcard:
+            problem += " (a pattern's tokens may be '*', and the last one '>')"
+        return problem
+
     def channel_problem(self, name: str) -> str | None:
         if not name:
             return "must not be empty"

@@ -381,9 +381,9 @@ class EventBus:
         if not wildcard:
             self._check_channel(channel)
             return
-        literal = ".".join(t for t in channel.split(".") if t not in ("*", ">"))
-        if literal:
-            self._check_channel(literal)
+        problem = self._limits.pattern_problem(channel)
+        if problem is not None:
+            raise ChannelNameError(channel, problem, adapter=self._adapter.name)
 
     def _compose_consume(self, terminal: ConsumeNext) -> ConsumeNext:
         return compose_consume(self._middleware, terminal)

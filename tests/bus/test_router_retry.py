@@ -81,3 +81,20 @@ def test_retry_policy_validates_every_field_at_once() -> None:
         RetryPolicy(max_attempts=0, multiplier=0.5, jitter=2)
     text = str(info.value)
     assert "max_attempts" in text and "multiplier" in text and "jitter" in text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ok"),
+    [
+        ("a.b", True),
+        ("a.*.c", True),
+        ("a.>", True),
+        (">", True),
+        ("a.>.c", False),
+        ("a b.*", False),
+    ],
+)
+def test_limits_judge_wildcard_patterns_once_for_bus_and_adapters(pattern: str, ok: bool) -> None:
+    from eventbus import Limits
+
+    assert (Limits().pattern_problem(pattern) is None) is ok

@@ -18,7 +18,6 @@ __all__ = [
     "check_channel",
     "check_pattern",
     "consumer_name",
-    "is_wildcard",
     "limits_for",
     "root_of",
     "stream_name",
@@ -35,7 +34,6 @@ _RULE = (
     "'.'-separated tokens of printable ASCII without spaces, '*' or '>', no empty token, "
     "not starting with '$' or '_INBOX'"
 )
-_PATTERN_RULE = "a subject whose tokens may be '*', and the last one '>'"
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_NAME = 64
 
@@ -59,19 +57,9 @@ def check_channel(limits: Limits, channel: str) -> None:
 
 def check_pattern(limits: Limits, pattern: str) -> None:
     """Raise ChannelNameError unless ``pattern`` is a subject or a valid wildcard subject."""
-    tokens = pattern.split(".")
-    if ">" in tokens[:-1]:
-        raise ChannelNameError(pattern, "'>' may only be the last token", adapter=ADAPTER_NAME)
-    sample = ".".join("x" if t in ("*", ">") else t for t in tokens)
-    problem = limits.channel_problem(sample)
+    problem = limits.pattern_problem(pattern)
     if problem is not None:
-        if is_wildcard(pattern):
-            problem = f"{problem} ({_PATTERN_RULE})"
         raise ChannelNameError(pattern, problem, adapter=ADAPTER_NAME)
-
-
-def is_wildcard(pattern: str) -> bool:
-    return any(t in ("*", ">") for t in pattern.split("."))
 
 
 def root_of(subject: str) -> str | None:
