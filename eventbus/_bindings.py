@@ -18,6 +18,11 @@
     (other SDKs' key) set to ``application/cloudevents+json; charset=UTF-8``: Pub/Sub keys are
     case-sensitive and readers disagree.
 
+``"kafka"`` (Kafka record headers, see ``_kafka``)
+    ``ce_<name>`` headers holding canonical strings as-is (UTF-8, no percent-encoding);
+    ``datacontenttype`` in the ``content-type`` header. Structured:
+    ``content-type: application/cloudevents+json; charset=utf-8``.
+
 ``"amqp"`` (AMQP 1.0 / Azure Service Bus application properties)
     ``cloudEvents_<name>`` with native values (bool, int, str, bytes, datetime); decoding also
     reads ``cloudEvents:``, canonical strings, bytes keys and bytes values of string attributes,
@@ -51,6 +56,7 @@ from eventbus._data import _decoder_for, encode_data
 from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
 from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
 from eventbus._format import from_json, read_structured, to_json
+from eventbus._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form
 from eventbus._message import HeaderValue, Message
 from eventbus._types import (
     _BAD_CHARS_RE,
@@ -77,7 +83,7 @@ from eventbus._wire import (
 
 __all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
 
-BINDINGS: Final = ("ce-headers", "pubsub", "amqp")
+BINDINGS: Final = ("ce-headers", "pubsub", "amqp", "kafka")
 
 
 class ContentMode(enum.Enum):
@@ -97,6 +103,7 @@ _STRUCTURED_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
     "ce-headers": {"Content-Type": _STRUCTURED_CT},
     "pubsub": {"Content-Type": _PUBSUB_STRUCTURED_CT, "content-type": _PUBSUB_STRUCTURED_CT},
     "amqp": {"content-type": _STRUCTURED_CT},
+    "kafka": {"content-type": _STRUCTURED_CT},
 }
 _CE_FIELD_KEYS: Final = (
     "ce-specversion",
@@ -177,10 +184,15 @@ def _pubsub_binary(event: Event[Any]) -> dict[str, HeaderValue]:
     return cast("dict[str, HeaderValue]", _ce_attributes(event))
 
 
+def _kafka_binary(event: Event[Any]) -> dict[str, HeaderValue]:
+    return from_ce_form(_ce_attributes(event))
+
+
 _BINARY_ENCODERS: Final[Mapping[str, Callable[[Event[Any]], dict[str, HeaderValue]]]] = {
     "ce-headers": _ce_headers_binary,
     "pubsub": _pubsub_binary,
     "amqp": encode_amqp,
+    "kafka": _kafka_binary,
 }
 
 
@@ -392,7 +404,11 @@ _to_fields: Final = msgspec.convert
 
 
 def _decode_ce_slow(
-    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
+    headers: Mapping[Any, Any],
+    body: bytes,
+    data_type: Any,
+    escaped: bool,
+    names: Callable[[str], str] | None = None,
 ) -> Event[Any]:
     """Every case, every error worded; the reference ``_decode_ce_fast`` must agree with."""
     try:
@@ -439,10 +455,12 @@ def _decode_ce_slow(
     specversion, id_, source, type_, subject, dataschema, dct, time = fields
     if time is not None:
         time = parse_time_text(time, "ce-time")
-    where = _ce_where
+    where: Callable[[str], str] = _ce_where
     if dct is None and ctype is not None:
         dct = ctype
         where = _ce_where_ct
+    if names is not None:  # the binding names its headers differently (Kafka's ce_)
+        where = names
     event = build_event(
         where, specversion, id_, source, type_, subject, dataschema, dct, time, ext, None
     )
@@ -473,10 +491,22 @@ def _decode_amqp(message: Message, data_type: Any = None) -> Event[Any]:
     return decode_amqp(message.headers, message.body, data_type)
 
 
+def _decode_kafka(message: Message, data_type: Any = None) -> Event[Any]:
+    headers, body = to_ce_form(message.headers), message.body
+    try:
+        fast = _decode_ce_fast(headers, body, data_type, False)
+        if fast is not None:
+            return fast
+        return _decode_ce_slow(headers, body, data_type, False, kafka_name)
+    except DecodeError as exc:
+        raise kafka_where(exc) from None
+
+
 _DECODERS: Final[Mapping[str, Callable[[Message, Any], Event[Any]]]] = {
     "ce-headers": _decode_ce_headers,
     "pubsub": _decode_pubsub,
     "amqp": _decode_amqp,
+    "kafka": _decode_kafka,
 }
 
 
@@ -522,6 +552,7 @@ def _checked(attributes: Mapping[str, ExtensionValue]) -> dict[str, ExtensionVal
 def _is_structured(message: Message, binding: str) -> bool:
     """The mode ``decode`` detects, worked out without raising on any input."""
     amqp = binding == "amqp"
+    prefix = KAFKA_PREFIX if binding == "kafka" else "ce-"
     ctype: object = None
     has_attributes = has_specversion = False
     for key, value in message.headers.items():
@@ -535,7 +566,7 @@ def _is_structured(message: Message, binding: str) -> bool:
         if amqp:
             attribute = name[12:] if name[:12] in (PREFIX, COLON_PREFIX) else None
         else:
-            attribute = low[3:] if low[:3] == "ce-" else None
+            attribute = low[3:] if low[:3] == prefix else None
         if attribute is not None and value is not None:
             has_attributes = True
             has_specversion = has_specversion or attribute == "specversion"
@@ -562,12 +593,13 @@ def _annotate_headers(
 ) -> dict[Any, Any]:
     if binding == "amqp":
         return annotate_amqp(headers, values)
-    drop = {"ce-" + n for n in values}
+    prefix = KAFKA_PREFIX if binding == "kafka" else "ce-"
+    drop = {prefix + n for n in values}
     out = {k: v for k, v in headers.items() if (key_text(k) or "").lower() not in drop}
     escape = binding == "ce-headers"
     for name, value in values.items():
         wire = to_canonical(value)
-        out["ce-" + name] = _percent_encode(wire) if escape else wire
+        out[prefix + name] = _percent_encode(wire) if escape else wire
     return out
 
 

@@ -28,7 +28,6 @@ from eventbus._adapter import (
     Delivery,
     Semantic,
     SubscriptionSpec,
-    Support,
 )
 from eventbus._bindings import annotate, decoder
 from eventbus._errors import DataDecodeError, DecodeError, RejectedEventError
@@ -86,8 +85,9 @@ class _Plan:
         caps = adapter.capabilities
         return cls(
             broker_redelivers=caps.has(Semantic.AT_LEAST_ONCE),
-            broker_delays=caps.support(Semantic.DELAYED_REDELIVERY) is Support.NATIVE,
-            broker_counts=caps.support(Semantic.ATTEMPT_COUNT) is Support.NATIVE,
+            # native or adapter-emulated (Kafka's retry topics, attempt headers)
+            broker_delays=caps.has(Semantic.DELAYED_REDELIVERY),
+            broker_counts=caps.has(Semantic.ATTEMPT_COUNT),
             native_dead_letter=caps.has(Semantic.DEAD_LETTER),  # native or adapter-emulated
             renews_locks=caps.has(Semantic.LOCK_RENEWAL),
         )

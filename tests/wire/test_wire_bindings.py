@@ -154,6 +154,7 @@ def test_amqp_binary_uses_native_types_and_content_type() -> None:
             },
         ),
         ("amqp", {"content-type": "application/cloudevents+json; charset=utf-8"}),
+        ("kafka", {"content-type": "application/cloudevents+json; charset=utf-8"}),
     ],
 )
 def test_structured_headers(binding: str, headers: dict[str, str]) -> None:
@@ -167,11 +168,11 @@ def test_structured_headers(binding: str, headers: dict[str, str]) -> None:
 
 def test_unknown_binding_and_mode() -> None:
     with pytest.raises(ConfigurationError):
-        encode(event(), "kafka")
+        encode(event(), "mqtt")
     with pytest.raises(ConfigurationError):
-        decode(Message({}, b""), "kafka")
+        decode(Message({}, b""), "mqtt")
     with pytest.raises(ConfigurationError):
-        annotate(Message({}, b""), "kafka", {})
+        annotate(Message({}, b""), "mqtt", {})
     with pytest.raises(ConfigurationError):
         encode(event(), "pubsub", "sideways")  # type: ignore[arg-type]
     assert issubclass(ConfigurationError, ValueError)

@@ -1,0 +1,80 @@
+"""The Kafka protocol binding (cloudevents/spec bindings/kafka-protocol-binding.md).
+
+Binary mode: every attribute but ``datacontenttype`` is a header ``ce_<name>`` holding the
+canonical string as UTF-8, *not* percent-encoded; ``datacontenttype`` is the ``content-type``
+header. Structured mode: ``content-type: application/cloudevents+json; charset=utf-8``. The
+record key is the ``partitionkey`` extension (the binding's Key Mapper; the attribute is kept),
+which the adapter takes from ``Message.key``.
+
+Decoding maps the headers onto the ``ce-`` form the shared header decoder reads (``ce_x`` ->
+``ce-x``, names in any case, bytes values as UTF-8; other headers are ignored) and words its
+errors with the Kafka header names again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from eventbus._errors import DataDecodeError, DecodeError
+from eventbus._message import HeaderValue
+from eventbus._wire import is_cloudevents_type, key_text
+
+__all__ = ["KAFKA_PREFIX", "from_ce_form", "kafka_name", "kafka_where", "to_ce_form"]
+
+KAFKA_PREFIX: Final = "ce_"
+_CONTENT_TYPE: Final = "content-type"
+
+
+def from_ce_form(attributes: Mapping[str, str]) -> dict[str, HeaderValue]:
+    """``ce-<name>`` -> canonical string (every attribute) as Kafka binary-mode headers."""
+    out: dict[str, HeaderValue] = {}
+    for name, value in attributes.items():
+        if name == "ce-datacontenttype":
+            out[_CONTENT_TYPE] = value
+        else:
+            out[KAFKA_PREFIX + name[3:]] = value
+    return out
+
+
+def to_ce_form(headers: Mapping[Any, Any]) -> dict[str, Any]:
+    """Received Kafka headers as the ``ce-`` form: ``ce_<name>`` and ``content-type`` only.
+
+    A ``content-type`` that does not name a CloudEvents format is ``datacontenttype``
+    (``ce-datacontenttype``, so the decoder's fast path reads it); a CloudEvents one stays
+    ``content-type`` (structured mode)."""
+    out: dict[str, Any] = {}
+    ctype: Any = None
+    for key, value in headers.items():
+        name = key_text(key)
+        if name is None:
+            continue
+        low = name.lower()
+        if low[:3] == KAFKA_PREFIX:
+            out["ce-" + low[3:]] = value
+        elif low == _CONTENT_TYPE:
+            ctype = value
+    if ctype is not None:
+        shown = ctype.decode("utf-8", "replace") if isinstance(ctype, bytes) else ctype
+        if is_cloudevents_type(shown) if isinstance(shown, str) else False:
+            out[_CONTENT_TYPE] = ctype
+        else:
+            out.setdefault("ce-datacontenttype", ctype)
+    return out
+
+
+def kafka_name(attribute: str) -> str:
+    """The Kafka header that carries ``attribute``."""
+    return _CONTENT_TYPE if attribute == "datacontenttype" else KAFKA_PREFIX + attribute
+
+
+def kafka_where(exc: DecodeError) -> DecodeError:
+    """``exc`` naming the Kafka header (``ce_id``) instead of the ``ce-`` form (``ce-id``)."""
+    where = exc.where
+    if where is None or not where.startswith("ce-"):
+        return exc
+    text = str(exc)
+    prefix = f"{where}: "
+    message = text[len(prefix) :] if text.startswith(prefix) else text
+    kind = DataDecodeError if isinstance(exc, DataDecodeError) else DecodeError
+    return kind(message, where=kafka_name(where[3:]))
