@@ -15,7 +15,7 @@ import enum
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from eventbus._message import Message
 
@@ -24,11 +24,16 @@ __all__ = [
     "Adapter",
     "AdapterInfo",
     "AdapterSubscription",
+    "Browsed",
+    "BrowsingAdapter",
     "Capabilities",
     "DeadLetter",
     "Deliver",
     "Delivery",
+    "GroupAdminAdapter",
+    "GroupInfo",
     "Limits",
+    "RemovingAdapter",
     "Semantic",
     "SubscriptionSpec",
     "Support",
@@ -66,6 +71,8 @@ class Semantic(enum.Enum):
     REQUEST_REPLY = "request-reply"
     WILDCARD_SUBSCRIBE = "wildcard-subscribe"  # channel patterns (`*` one token, `>` the rest)
     LOCK_RENEWAL = "lock-renewal"  # a long handler can keep its message from being redelivered
+    BROWSE = "browse"  # read what waits for a group without taking it (BrowsingAdapter)
+    GROUP_ADMIN = "group-admin"  # list and delete consumer groups (GroupAdminAdapter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +224,76 @@ class Adapter(Protocol):
         ...
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> AdapterSubscription: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Browsed:
+    """A message read by :meth:`BrowsingAdapter.browse`: not taken, not locked, its delivery
+    count unchanged. ``ref`` is the adapter's handle on it (a stream sequence number...), what
+    :meth:`RemovingAdapter.remove` takes back."""
+
+    message: Message
+    ref: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """One durable consumer group as the broker holds it.
+
+    ``pending``: messages kept for the group and not yet settled, where the broker tells
+    (None otherwise). ``resource``: the broker's own name for it (JetStream consumer, Pub/Sub
+    subscription, Service Bus subscription...).
+    """
+
+    channel: str
+    group: str
+    pending: int | None = None
+    resource: str = ""
+
+
+@runtime_checkable
+class BrowsingAdapter(Protocol):
+    """Optional (Semantic.BROWSE): read the messages waiting for a group without taking them.
+
+    A read leaves no trace: no consumer, lock, lease or delivery count is created or changed,
+    so any number of browses return the same messages. Nothing is provisioned either: a
+    channel or group that does not exist raises :class:`~eventbus.ConfigurationError` naming
+    what is missing.
+    """
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> Sequence[Browsed]:
+        """Up to ``limit`` messages kept for ``group`` on ``channel``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class RemovingAdapter(Protocol):
+    """Optional: settle browsed messages for good without receiving them (a JetStream message
+    delete, a memory queue removal). Adapters without it are settled by receiving."""
+
+    async def remove(self, channel: str, group: str, refs: Sequence[Any]) -> None:
+        """Remove the browsed messages ``refs`` from what ``group`` keeps on ``channel``
+        (those already gone are ignored)."""
+        ...
+
+
+@runtime_checkable
+class GroupAdminAdapter(Protocol):
+    """Optional (Semantic.GROUP_ADMIN): see and remove durable consumer groups, and tell
+    whether a channel keeps what is published to it. Provisions nothing."""
+
+    async def list_groups(self, channel: str | None = None) -> Sequence[GroupInfo]:
+        """The durable consumer groups (of ``channel``, or of every channel)."""
+        ...
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        """Delete ``group`` on ``channel`` and what it keeps; ConfigurationError if missing."""
+        ...
+
+    async def retention_problem(self, channel: str) -> str | None:
+        """Why a message published to ``channel`` now would not be kept for a durable
+        consumer group (so publishing it could lose it), or None when it would be."""
+        ...
 
 
 AdapterFactory = Callable[[str], Adapter]

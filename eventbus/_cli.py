@@ -45,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     tail = sub.add_parser("tail", help="print received events as JSON lines")
     tail.add_argument("url")
     tail.add_argument("pattern", metavar="TYPE_OR_PATTERN")
-    tail.add_argument("--group")
+    tail.add_argument(
+        "--group",
+        help="join this durable consumer group (it keeps events after tail exits; remove it "
+        "with 'eventbus groups delete')",
+    )
     tail.add_argument("--channel", help="listen on this channel instead of the routed one")
     tail.add_argument("--count", type=int, default=None, help="exit after N events")
     tail.add_argument("--timeout", type=float, default=None, help="exit 1 after T seconds idle")
@@ -53,9 +57,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_contracts_parser(sub)
     from eventbus._dlq_cli import add_parser as add_dlq_parser
+    from eventbus._groups_cli import add_parser as add_groups_parser
     from eventbus._outbox.cli import add_parser as add_outbox_parser
 
     add_dlq_parser(sub)
+    add_groups_parser(sub)
     add_outbox_parser(sub)
     return p
 
@@ -150,7 +156,15 @@ async def _tail(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"group": args.group, "dead_letter_channel": False}
     if args.channel:
         options["channel"] = args.channel
-    bus.subscribe(args.pattern, show, max_in_flight=1, **options)
+    subscription = bus.subscribe(args.pattern, show, max_in_flight=1, **options)
+    if args.group is not None:
+        channel = subscription.spec.channel
+        print(
+            f"eventbus tail: joining the durable consumer group {args.group!r} on {channel!r}: "
+            "it keeps every event published there from now on, also after tail exits, until "
+            f"removed with: eventbus groups delete URL {channel} {args.group}",
+            file=sys.stderr,
+        )
     await bus.open()
     try:
         while not finished.is_set():
@@ -193,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from eventbus._dlq_cli import run as run_dlq
 
             return run_dlq(args)
+        if args.command == "groups":
+            from eventbus._groups_cli import run as run_groups
+
+            return run_groups(args)
         if args.command == "outbox":
             from eventbus._outbox.cli import run as run_outbox
 

@@ -1,58 +1,106 @@
 """Dead-letter tooling: read, filter and replay the dead letters of a channel.
 
-Dead letters wait on ``<channel>.dlq`` in the durable consumer group ``dlq``. Reading them
-takes them from the broker without settling them; when done, :class:`DeadLetterQueue` gives back
-every one it did not replay (nack, in reverse order so a broker that requeues at the front keeps
-the original order), so listing never loses one, and a reader that dies holding them loses
-nothing either: the broker redelivers them after ``ack_wait``. This works on every adapter
-through the adapter contract alone.
+Dead letters wait on ``<channel>.dlq`` in the durable consumer group ``dlq``. Listing is a read
+that leaves no trace: on an adapter that can browse (``Semantic.BROWSE``: memory, JetStream,
+Pub/Sub, Service Bus) nothing is taken, locked or counted, so any number of lists return the
+same dead letters; nothing is created either (a missing channel or group is an error naming
+it). Only an adapter that cannot browse is read by taking the dead letters and giving them back.
 
-Replay republishes the original event (the ``deadletter*`` attributes removed, the id kept) to
-the channel it was consumed from, then acks the dead letter. Its dedupe id is the event id plus
-the dead-letter time, so the broker's dedupe does not swallow the replay of a recently published
-event, but does swallow a second replay of the same dead letter.
+Replay is a move. Before anything is sent, every target channel is checked to keep what is
+published to it (``GroupAdminAdapter.retention_problem``: a JetStream interest stream without a
+consumer, a topic without a subscription drop it); a target that would not is refused. Each
+dead letter is then republished (the ``deadletter*`` attributes removed, the id kept) and
+settled only once the publish returned, that is once the target stored it: removed by its
+browse handle where the adapter can (``RemovingAdapter``), else acked. A failure stops the
+replay with that dead letter and the rest still in place. The republished message's dedupe id
+is the event id plus the dead-letter time, so the broker's dedupe does not swallow the replay
+of a recently published event, but does swallow a second replay of the same dead letter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
-from eventbus._adapter import DEAD_LETTER_GROUP, Adapter, Delivery, SubscriptionSpec
+from eventbus._adapter import (
+    DEAD_LETTER_GROUP,
+    Adapter,
+    BrowsingAdapter,
+    Delivery,
+    GroupAdminAdapter,
+    RemovingAdapter,
+    Semantic,
+    SubscriptionSpec,
+)
 from eventbus._bindings import decode, encode
 from eventbus._consumer import DEAD_LETTER_ATTRIBUTES
-from eventbus._errors import DecodeError, EventBusError
+from eventbus._errors import (
+    ConfigurationError,
+    DecodeError,
+    EventBusError,
+    UnsupportedSemanticError,
+)
 from eventbus._event import Event
+from eventbus._message import Message
 from eventbus._router import type_matcher
 from eventbus._types import parse_time
 
 __all__ = ["DeadLetterEntry", "DeadLetterFilter", "DeadLetterQueue", "ReplayResult"]
 
+_read_json = msgspec.json.Decoder().decode
+
+
+def _body_attributes(message: Message) -> Mapping[str, Any]:
+    """The members of a JSON-object body (a structured-mode message that is not a valid
+    CloudEvent still carries its ``deadletter*`` attributes there)."""
+    body = message.body
+    if body.lstrip()[:1] != b"{":
+        return {}
+    try:
+        parsed = _read_json(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
 
 @dataclass(frozen=True)
 class DeadLetterEntry:
-    """One dead letter: the event (None if it is not a valid CloudEvent) and why it died."""
+    """One dead letter: the event (None if it is not a valid CloudEvent) and why it died.
 
-    delivery: Delivery = field(repr=False)
+    ``message`` is the dead letter as stored. ``delivery`` is set when it was taken from the
+    broker (adapters that cannot browse, and replay there), ``ref`` when it was browsed.
+    """
+
+    message: Message = field(repr=False)
     event: Event[Any] | None
     problem: str | None = None  # why ``event`` is None
+    delivery: Delivery | None = field(default=None, repr=False, compare=False)
+    ref: Any = field(default=None, repr=False, compare=False)
+    _body: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.event is None:
+            object.__setattr__(self, "_body", _body_attributes(self.message))
 
     def attribute(self, name: str) -> str | None:
         if self.event is not None:
             value = self.event.extensions.get(name)
             return None if value is None else str(value)
-        headers = self.delivery.message.headers
+        headers = self.message.headers
         for key in (f"ce-{name}", f"cloudEvents_{name}", f"cloudEvents:{name}"):
             value = headers.get(key)
             if value is not None:
                 return value.decode() if isinstance(value, bytes) else str(value)
-        return None
+        found = self._body.get(name)
+        if isinstance(found, bool):
+            return "true" if found else "false"
+        return str(found) if isinstance(found, str | int) else None
 
     @property
     def id(self) -> str | None:
@@ -123,13 +171,17 @@ class ReplayResult:
 
 
 Progress = Callable[[int, int], None]
+_Entries = list[DeadLetterEntry]
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class DeadLetterQueue:
     """The dead letters of ``channel`` on an adapter (connected by the caller).
 
-    ``dlq_channel`` defaults to ``<channel>.dlq``. ``idle``: seconds without a new message after
-    which everything available has been read. ``scan_limit``: read at most this many.
+    ``dlq_channel`` defaults to ``<channel>.dlq``. ``scan_limit``: read at most this many.
+    Only for adapters that cannot browse (they are read by taking and giving back): ``idle``,
+    seconds without a new message after which everything available has been read, and
+    ``hold``, the ack wait while they are held.
     """
 
     def __init__(
@@ -147,21 +199,40 @@ class DeadLetterQueue:
         self.dlq_channel = dlq_channel or f"{channel}.dlq"
         self.idle = idle
         self.scan_limit = scan_limit
-        self.hold = hold  # ack_wait: how long the broker lets us hold them before redelivering
+        self.hold = hold
         self.scanned = 0
 
-    async def _read(self) -> tuple[Any, list[DeadLetterEntry]]:
-        binding = self.adapter.capabilities.binding
-        entries: list[DeadLetterEntry] = []
+    @property
+    def browsable(self) -> bool:
+        adapter = self.adapter
+        return isinstance(adapter, BrowsingAdapter) and adapter.capabilities.has(Semantic.BROWSE)
+
+    def _entry(
+        self, message: Message, delivery: Delivery | None = None, ref: Any = None
+    ) -> DeadLetterEntry:
+        try:
+            event: Event[Any] | None = decode(message, self.adapter.capabilities.binding)
+            problem = None
+        except DecodeError as exc:
+            event, problem = None, str(exc)
+        return DeadLetterEntry(message, event, problem, delivery, ref)
+
+    async def _browse(self) -> _Entries:
+        assert isinstance(self.adapter, BrowsingAdapter)
+        found = await self.adapter.browse(
+            self.dlq_channel, DEAD_LETTER_GROUP, limit=self.scan_limit
+        )
+        entries = [self._entry(item.message, ref=item.ref) for item in found]
+        self.scanned = len(entries)
+        return entries
+
+    async def _take(self) -> tuple[Any, _Entries]:
+        """Receive the dead letters (held unsettled for ``hold`` seconds)."""
+        entries: _Entries = []
         arrived = asyncio.Event()
 
         async def deliver(delivery: Delivery) -> None:
-            try:
-                event: Event[Any] | None = decode(delivery.message, binding)
-                problem = None
-            except DecodeError as exc:
-                event, problem = None, str(exc)
-            entries.append(DeadLetterEntry(delivery, event, problem))
+            entries.append(self._entry(delivery.message, delivery))
             arrived.set()
 
         spec = SubscriptionSpec(
@@ -186,25 +257,49 @@ class DeadLetterQueue:
             raise
         self.scanned = len(entries)
         # A broker may redeliver given-back messages in another order: oldest dead letter first.
-        far = datetime.max.replace(tzinfo=UTC)
-        entries.sort(key=lambda e: e.time or far)
+        entries.sort(key=lambda e: e.time or _FAR)
         return sub, entries
 
-    async def _give_back(self, sub: Any, entries: list[DeadLetterEntry]) -> None:
+    async def _give_back(self, sub: Any, entries: _Entries) -> None:
         with contextlib.suppress(Exception):
             await sub.stop()
         for entry in reversed(entries):
-            with contextlib.suppress(Exception):
-                await entry.delivery.nack(None)
+            if entry.delivery is not None:
+                with contextlib.suppress(Exception):
+                    await entry.delivery.nack(None)
         await sub.close()
 
-    async def list(self, selection: DeadLetterFilter | None = None) -> list[DeadLetterEntry]:
+    async def list(self, selection: DeadLetterFilter | None = None) -> _Entries:
         """The matching dead letters, oldest first. All of them stay on the broker."""
         selection = selection or DeadLetterFilter()
-        sub, entries = await self._read()
-        await self._give_back(sub, entries)
+        if self.browsable:
+            entries = await self._browse()
+        else:
+            sub, entries = await self._take()
+            await self._give_back(sub, entries)
         found = [e for e in entries if selection.matches(e)]
         return found[: selection.limit] if selection.limit is not None else found
+
+    async def check_target(self, channel: str) -> None:
+        """Raise ConfigurationError when ``channel`` would not keep a replayed event (or
+        UnsupportedSemanticError when the adapter cannot tell)."""
+        adapter = self.adapter
+        if not (
+            isinstance(adapter, GroupAdminAdapter)
+            and adapter.capabilities.has(Semantic.GROUP_ADMIN)
+        ):
+            raise UnsupportedSemanticError(
+                "group-admin",
+                adapter.name,
+                "it cannot tell whether a replay target keeps what is published to it, so "
+                "replay cannot promise not to lose events (check_targets=False skips the check)",
+            )
+        problem = await adapter.retention_problem(channel)
+        if problem is not None:
+            raise ConfigurationError(
+                f"refusing to replay to {channel!r}: {problem}; the dead letters stay where "
+                "they are (create a consumer group on it first, or replay elsewhere with --to)"
+            )
 
     async def replay(
         self,
@@ -212,40 +307,83 @@ class DeadLetterQueue:
         *,
         progress: Progress | None = None,
         to_channel: str | None = None,
+        check_targets: bool = True,
     ) -> ReplayResult:
-        """Republish the matching dead letters to their original channel (or ``to_channel``)
-        and ack them; the rest stay. Stops at the first failure, leaving it and the rest."""
+        """Move the matching dead letters to their original channel (or ``to_channel``): each
+        is settled once the target stored it; the rest stay. Stops at the first failure,
+        leaving it and the rest. Raises ConfigurationError, before anything is sent, when a
+        target would not keep them (``check_targets``)."""
         selection = selection or DeadLetterFilter()
-        binding = self.adapter.capabilities.binding
-        result = ReplayResult()
-        sub, entries = await self._read()
-        chosen = [e for e in entries if selection.matches(e)]
-        if selection.limit is not None:
-            chosen = chosen[: selection.limit]
+        if to_channel is not None and check_targets:
+            await self.check_target(to_channel)
+        if self.browsable:
+            entries = await self._browse()
+            if isinstance(self.adapter, RemovingAdapter):
+                chosen = self._choose(entries, selection)
+                await self._check_all(chosen, to_channel, check_targets)
+                return await self._move(chosen, progress, to_channel, self._remove)
+            if not any(selection.matches(e) for e in entries):
+                return ReplayResult()  # nothing to take (and nothing is created)
+        sub, entries = await self._take()
+        chosen = self._choose(entries, selection)
         picked = {id(e) for e in chosen}
         remaining = [e for e in entries if id(e) not in picked]
+        done: _Entries = []
+
+        async def ack(entry: DeadLetterEntry) -> None:
+            assert entry.delivery is not None
+            await entry.delivery.ack()
+            done.append(entry)
+
         try:
-            for done, entry in enumerate(chosen, 1):
-                target = to_channel or entry.channel
-                if entry.event is None or target is None:
-                    result.skipped += 1
-                    remaining.append(entry)
-                else:
-                    try:
-                        message = encode(entry.original(), binding)
-                        dedupe = f"{entry.event.id}:replay:{entry.attribute('deadlettertime')}"
-                        message = msgspec.structs.replace(message, dedupe_id=dedupe)
-                        await self.adapter.publish(target, [message])
-                        await entry.delivery.ack()
-                    except EventBusError as exc:
-                        result.failed = f"{entry.id}: {type(exc).__name__}: {exc}"
-                        remaining.extend(chosen[done - 1 :])
-                        break
-                    result.replayed += 1
-                if progress is not None:
-                    progress(done, len(chosen))
+            await self._check_all(chosen, to_channel, check_targets)
+            return await self._move(chosen, progress, to_channel, ack)
         finally:
+            settled = {id(e) for e in done}
+            remaining.extend(e for e in chosen if id(e) not in settled)
             order = {id(e): i for i, e in enumerate(entries)}
             remaining.sort(key=lambda e: order[id(e)])
             await self._give_back(sub, remaining)
+
+    @staticmethod
+    def _choose(entries: _Entries, selection: DeadLetterFilter) -> _Entries:
+        chosen = [e for e in entries if selection.matches(e)]
+        return chosen[: selection.limit] if selection.limit is not None else chosen
+
+    async def _check_all(self, chosen: _Entries, to_channel: str | None, check: bool) -> None:
+        if not check or to_channel is not None:
+            return  # --to was checked before reading
+        for target in sorted({e.channel for e in chosen if e.channel and e.event is not None}):
+            await self.check_target(target)
+
+    async def _remove(self, entry: DeadLetterEntry) -> None:
+        assert isinstance(self.adapter, RemovingAdapter)
+        await self.adapter.remove(self.dlq_channel, DEAD_LETTER_GROUP, [entry.ref])
+
+    async def _move(
+        self,
+        chosen: _Entries,
+        progress: Progress | None,
+        to_channel: str | None,
+        settle: Callable[[DeadLetterEntry], Any],
+    ) -> ReplayResult:
+        binding = self.adapter.capabilities.binding
+        result = ReplayResult()
+        for done, entry in enumerate(chosen, 1):
+            target = to_channel or entry.channel
+            if entry.event is None or target is None:
+                result.skipped += 1
+            else:
+                try:
+                    message = encode(entry.original(), binding)
+                    dedupe = f"{entry.event.id}:replay:{entry.attribute('deadlettertime')}"
+                    message = msgspec.structs.replace(message, dedupe_id=dedupe)
+                    await self.adapter.publish(target, [message])  # stored, or raises
+                    await settle(entry)
+                except EventBusError as exc:
+                    result.failed = f"{entry.id}: {type(exc).__name__}: {exc}"
+                    break
+                result.replayed += 1
+            if progress is not None:
+                progress(done, len(chosen))
         return result

@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> None:
     helps = {
         "list": "one line per dead letter: time, id, type, reason, attempts, error",
         "show": "every selected dead letter in full, as JSON",
-        "replay": "republish the selected dead letters to their original channel, then ack them",
+        "replay": "move the selected dead letters back to their original channel (or --to)",
     }
     for name, text in helps.items():
         cmd = commands.add_parser(name, help=text)
@@ -39,13 +39,22 @@ def add_parser(sub: Any) -> None:
         cmd.add_argument("--id", dest="event_id", help="one event id")
         cmd.add_argument("--limit", type=int, help="at most this many")
         cmd.add_argument(
-            "--idle", type=float, default=1.0, help="seconds without a new dead letter: done"
+            "--idle",
+            type=float,
+            default=1.0,
+            help="adapters that cannot browse: seconds without a new dead letter means done",
         )
         if name == "list":
             cmd.add_argument("--json", action="store_true", help="JSON lines instead of a table")
         if name == "replay":
             cmd.add_argument("--to", dest="to_channel", help="publish here instead")
             cmd.add_argument("--dry-run", action="store_true", help="list what would be replayed")
+            cmd.add_argument(
+                "--no-target-check",
+                dest="check_targets",
+                action="store_false",
+                help="replay even where the adapter cannot tell whether the target keeps events",
+            )
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -102,7 +111,7 @@ def _full(entry: Any) -> dict[str, Any]:
 
     if entry.event is not None:
         return {"event": json.loads(to_json(entry.event))}
-    message = entry.delivery.message
+    message = entry.message
     return {
         "invalid": entry.problem,
         "headers": {k: v if isinstance(v, str) else repr(v) for k, v in message.headers.items()},
@@ -133,7 +142,10 @@ async def _run(args: argparse.Namespace) -> int:
         queue = DeadLetterQueue(adapter, args.channel, dlq_channel=args.dlq_channel, idle=args.idle)
         if args.dlq_command == "replay" and not args.dry_run:
             result = await queue.replay(
-                selection, progress=ProgressBar(sys.stderr), to_channel=args.to_channel
+                selection,
+                progress=ProgressBar(sys.stderr),
+                to_channel=args.to_channel,
+                check_targets=args.check_targets,
             )
             print(
                 f"eventbus dlq: replayed {result.replayed}, skipped {result.skipped} "

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from eventbus._adapter import (
     DEAD_LETTER_GROUP,
+    Browsed,
     Capabilities,
     Deliver,
+    GroupInfo,
     Limits,
     Semantic,
     SubscriptionSpec,
     Support,
 )
 from eventbus._errors import BrokerConnectionError, ConfigurationError
+from eventbus._memory import _admin
 from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW, MemoryBroker, named_broker
 from eventbus._memory._faults import MemoryFaults
 from eventbus._memory._names import ADAPTER_NAME, check_channel, check_messages, check_pattern
@@ -40,6 +44,8 @@ _SEMANTICS = {
     Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
     Semantic.WILDCARD_SUBSCRIBE: Support.NATIVE,
     Semantic.LOCK_RENEWAL: Support.NATIVE,
+    Semantic.BROWSE: Support.NATIVE,
+    Semantic.GROUP_ADMIN: Support.NATIVE,
 }
 
 #: What the in-memory adapter provides with its default limits.
@@ -181,6 +187,33 @@ class MemoryAdapter:
         self._subscriptions[subscription] = None
         subscription.start()
         return subscription
+
+    # -- browsing and groups (the optional protocols; nothing is created) -----------------------
+
+    def _require_connected(self) -> None:
+        if not self._connected:
+            raise BrokerConnectionError("the memory adapter is not connected (call connect())")
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
+        self._require_connected()
+        return _admin.browse(self._broker, channel, group, limit)
+
+    async def remove(self, channel: str, group: str, refs: Sequence[Any]) -> None:
+        self._require_connected()
+        _admin.remove(self._broker, channel, group, refs)
+
+    async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
+        self._require_connected()
+        return _admin.list_groups(self._broker, channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        self._require_connected()
+        _admin.delete_group(self._broker, channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        self._require_connected()
+        check_channel(self._limits, channel)
+        return _admin.retention_problem(self._broker, channel)
 
     def _rng(self, spec: SubscriptionSpec) -> random.Random:
         seed = self._faults.seed

@@ -98,6 +98,14 @@ class MemoryBroker:
             found.extend(queue.messages())
         return found
 
+    def existing_group(self, pattern: str, group: str) -> Queue | None:
+        """The durable queue of (pattern, group) if it exists (never created here)."""
+        return self._groups.get((pattern, group))
+
+    def group_queues(self) -> list[Queue]:
+        """Every durable group queue, in creation order."""
+        return [q for q in self._queues if q.group is not None]
+
     def _find(self, pattern: str, group: str | None) -> list[Queue]:
         if group is not None:
             queue = self._groups.get((pattern, group))

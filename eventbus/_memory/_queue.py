@@ -22,7 +22,7 @@ import itertools
 import math
 import sys
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -232,6 +232,37 @@ class Queue:
             items.extend(blocked)
         items.extend(entry[2] for entry in sorted(self._delayed))
         return [item if isinstance(item, Message) else item.message for item in items]
+
+    def discard(self, messages: set[int]) -> int:
+        """Settle for good every unsettled message whose ``id()`` is in ``messages``, wherever
+        it is (a leased one's holder then settles nothing); return how many left the queue."""
+
+        def keep(item: Item) -> bool:
+            return id(item if isinstance(item, Message) else item.message) not in messages
+
+        leased = 0
+        for consumer in self._consumers:
+            for delivery in list(consumer.inflight):
+                if delivery._state == LEASED and not keep(delivery):
+                    self.remove(delivery)  # counts it
+                    leased += 1
+        queued = 0
+        for items in (self._ready, *self._blocked.values()):
+            kept = [item for item in items if keep(item)]
+            queued += len(items) - len(kept)
+            items.clear()
+            items.extend(kept)
+        for key in [k for k, blocked in self._blocked.items() if not blocked]:
+            del self._blocked[key]
+        delayed = [entry for entry in self._delayed if keep(entry[2])]
+        queued += len(self._delayed) - len(delayed)
+        heapify(delayed)
+        self._delayed = delayed
+        self._count -= queued
+        if queued and self._room_waiters:
+            wake_one(self._room_waiters)
+        removed = leased + queued
+        return removed
 
     # -- internals ------------------------------------------------------------------------------
 

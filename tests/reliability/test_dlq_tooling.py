@@ -1,0 +1,96 @@
+"""Dead-letter tooling on the in-memory broker: list is a read, replay is a move, read-only
+commands create nothing, groups can be listed and deleted, structured garbage keeps its reason
+(the same scenarios run on NATS, Pub/Sub and Service Bus in their adapter tests)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from eventbus import DEAD_LETTER_GROUP
+from eventbus._memory._broker import named_broker
+from eventbus.testing._dlq_checks import DeadLetterToolingChecks, cli
+
+
+@pytest.fixture
+def checks() -> DeadLetterToolingChecks:
+    return DeadLetterToolingChecks(f"memory://dlqt-{uuid.uuid4().hex[:8]}", dead_letters=300)
+
+
+def _name(checks: DeadLetterToolingChecks) -> str:
+    return checks.url.removeprefix("memory://")
+
+
+def test_list_is_a_read_and_replay_moves_without_loss(checks: DeadLetterToolingChecks) -> None:
+    checks.fill()
+    broker = named_broker(_name(checks))
+    assert checks.check_list_is_a_read() == [300, 300, 300]
+    assert broker.depth(f"{checks.channel}.dlq", DEAD_LETTER_GROUP) == 300
+    assert broker.stats.delivered == 300  # the lists delivered nothing (the worker's 300 only)
+
+    result = checks.replay("--limit", "100", "--to", checks.target)
+    assert result.code == 0, result.err
+    assert "replayed 100, skipped 0" in result.err
+    assert checks.check_list_is_a_read() == [200, 200, 200]
+    assert checks.browse_count(checks.target, "audit") == 100  # moved, not copied, not lost
+    replayed = [m.headers["ce-id"] for m in broker.peek(checks.target, "audit")]
+    assert replayed == [f"e{i:05d}" for i in range(100)]  # the oldest, in order
+    headers = broker.peek(checks.target, "audit")[0].headers
+    assert not any(k.startswith("ce-deadletter") for k in headers)
+
+
+def test_replay_refuses_a_target_that_would_drop_the_events(
+    checks: DeadLetterToolingChecks,
+) -> None:
+    checks.fill()
+    result = checks.replay("--limit", "10", "--to", checks.nowhere)
+    assert result.code == 2
+    assert f"refusing to replay to {checks.nowhere!r}" in result.err
+    assert "no consumer group subscribes" in result.err
+    assert checks.list_count() == 300  # nothing was taken
+
+
+def test_read_only_commands_create_nothing(checks: DeadLetterToolingChecks) -> None:
+    checks.fill()
+    before = checks.groups()
+    result = cli("dlq", "list", checks.url, checks.typo)
+    assert result.code == 2
+    assert f"no consumer group 'dlq' on '{checks.typo}.dlq'" in result.err
+    result = cli("dlq", "replay", checks.url, checks.typo)
+    assert result.code == 2
+    assert checks.groups() == before
+
+
+def test_groups_list_and_delete(checks: DeadLetterToolingChecks) -> None:
+    checks.fill()
+    result = cli("groups", "list", checks.url, "--json")
+    assert result.code == 0, result.err
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    found = {(r["channel"], r["group"]): r["pending"] for r in rows}
+    assert found[(checks.channel, "worker")] == 0
+    assert found[(f"{checks.channel}.dlq", "dlq")] == 300
+    assert found[(checks.target, "audit")] == 0
+    only = cli("groups", "list", checks.url, checks.target)
+    assert only.out.split()[:3] == [checks.target, "audit", "0"]
+
+    assert cli("groups", "delete", checks.url, checks.target, "audit").code == 0
+    assert cli("groups", "list", checks.url, checks.target).out == ""
+    missing = cli("groups", "delete", checks.url, checks.target, "audit")
+    assert missing.code == 2 and "no consumer group 'audit'" in missing.err
+
+
+def test_tail_with_a_group_says_it_joins_a_durable_group(checks: DeadLetterToolingChecks) -> None:
+    result = checks.tail_with_group("watchers")
+    assert result.code == 1  # nothing came within --timeout
+    assert "joining the durable consumer group 'watchers'" in result.err
+    assert f"eventbus groups delete URL {checks.root}.tailed watchers" in result.err
+    assert [g.group for g in checks.groups(f"{checks.root}.tailed")] == ["watchers"]
+
+
+def test_structured_garbage_keeps_its_reason(checks: DeadLetterToolingChecks) -> None:
+    result = checks.structured_garbage()
+    assert result.code == 0, result.err
+    assert result.selected == 1
+    assert "junk-1" in result.out and "decode-error" in result.out
