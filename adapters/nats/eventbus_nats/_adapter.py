@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from nats.aio.client import Client
 
 from eventbus.adapter import (
     BrokerConnectionError,
+    Browsed,
     Capabilities,
     ConfigurationError,
     DeadLetter,
     Deliver,
+    GroupInfo,
     Message,
     SubscriptionSpec,
+    UnsupportedSemanticError,
 )
+from eventbus_nats._admin import JetStreamAdmin
 from eventbus_nats._capabilities import capabilities_for
 from eventbus_nats._config import NatsConfig
 from eventbus_nats._connect import ConnectionEvents, open_connection, servers_text
@@ -41,6 +46,7 @@ class _JetStream:
 
     def __init__(self, nc: Client, config: NatsConfig, scrub: Scrubber) -> None:
         self.streams = Streams(nc, config, scrub)
+        self.admin = JetStreamAdmin(nc, self.streams, scrub)
         self.consumers = Consumers(nc.jetstream(), config.consumer, scrub)
         self.publisher = JetStreamPublisher(
             nc, scrub, config.publish_timeout, config.publish_retries
@@ -209,6 +215,40 @@ class NatsAdapter:
         )
         await subscription.start()
         return subscription
+
+    # -- browsing and groups (the optional protocols; nothing is created) -----------------------
+
+    def _admin(self, what: str) -> JetStreamAdmin:
+        self._connection()
+        if self._js is None:
+            raise UnsupportedSemanticError(what, ADAPTER_NAME, "core NATS stores nothing")
+        return self._js.admin
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
+        admin = self._admin("browse")
+        check_channel(self._limits, channel)
+        return await admin.browse(channel, group, limit)
+
+    async def remove(self, channel: str, group: str, refs: Sequence[Any]) -> None:
+        admin = self._admin("browse")
+        check_channel(self._limits, channel)
+        await admin.remove(channel, refs)
+
+    async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
+        admin = self._admin("group-admin")
+        if channel is not None:
+            check_channel(self._limits, channel)
+        return await admin.list_groups(channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        admin = self._admin("group-admin")
+        check_channel(self._limits, channel)
+        await admin.delete_group(channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        admin = self._admin("group-admin")
+        check_channel(self._limits, channel)
+        return await admin.retention_problem(channel)
 
     async def _recover(self, subscription: PullSubscription) -> None:
         """Re-create the consumer of ``subscription`` if the server lost it."""

@@ -25,6 +25,8 @@ _JETSTREAM = {
     Semantic.REQUEST_REPLY: _U,
     Semantic.WILDCARD_SUBSCRIBE: _N,
     Semantic.LOCK_RENEWAL: _N,  # +WPI (in progress)
+    Semantic.BROWSE: _N,  # direct stream reads above the group's ack floor
+    Semantic.GROUP_ADMIN: _N,  # durable consumers
 }
 
 _CORE = {
@@ -40,6 +42,8 @@ _CORE = {
     Semantic.REQUEST_REPLY: _U,
     Semantic.WILDCARD_SUBSCRIBE: _N,
     Semantic.LOCK_RENEWAL: _U,
+    Semantic.BROWSE: _U,  # nothing is stored
+    Semantic.GROUP_ADMIN: _U,  # queue groups exist only while subscribed
 }
 
 JETSTREAM = Capabilities(_JETSTREAM, limits_for(DEFAULT_MAX_PAYLOAD), binding="ce-headers")

@@ -74,6 +74,18 @@ class Streams:
             self._cache[subject] = name
         return name
 
+    async def existing(self, subject: str) -> str | None:
+        """The stream capturing ``subject`` if there is one; nothing is provisioned."""
+        name = self._cache.get(subject)
+        if name is not None:
+            return name
+        names = await self._names(subject)
+        if len(names) > 1:
+            raise ConfigurationError(
+                f"{subject!r} spans the JetStream streams {', '.join(sorted(names))}"
+            )
+        return names[0] if names else None
+
     def forget(self, subject: str) -> None:
         self._cache.pop(subject, None)
 
