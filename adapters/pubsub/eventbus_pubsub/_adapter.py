@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
     BrokerConnectionError,
+    Browsed,
     Capabilities,
     ConfigurationError,
     DeadLetter,
     Deliver,
+    GroupInfo,
     Message,
     SubscriptionSpec,
 )
@@ -21,6 +23,7 @@ from eventbus_pubsub._client import Clients, describe_endpoint, open_clients
 from eventbus_pubsub._config import PubSubConfig
 from eventbus_pubsub._delivery import MAX_ACK_DEADLINE
 from eventbus_pubsub._errors import translated
+from eventbus_pubsub._groups import PubSubGroups
 from eventbus_pubsub._names import (
     ADAPTER_NAME,
     check_channel,
@@ -64,6 +67,7 @@ class PubSubAdapter:
         self._clients: Clients | None = None
         self._admin: Admin | None = None
         self._publisher: Publisher | None = None
+        self._groups: PubSubGroups | None = None
         self._subscriptions: dict[PubSubSubscription, None] = {}
         self._valid_channels: set[str] = set()
 
@@ -102,6 +106,7 @@ class PubSubAdapter:
         self._clients = clients
         self._admin = Admin(clients, self._config, self._where)
         self._publisher = Publisher(clients, self._admin, self._config, self._where)
+        self._groups = PubSubGroups(clients, self._config, self._where)
 
     async def close(self) -> None:
         """Close the subscriptions (unsettled messages go back), then the clients."""
@@ -111,6 +116,7 @@ class PubSubAdapter:
         if self._publisher is not None:
             await self._publisher.close()
         self._admin = self._publisher = None
+        self._groups = None
         if clients is not None:
             await clients.close()
 
@@ -125,6 +131,34 @@ class PubSubAdapter:
             if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
                 self._valid_channels.clear()
             self._valid_channels.add(channel)
+
+    # -- browsing and groups (the optional protocols; nothing is created) -----------------------
+
+    def _group_admin(self) -> PubSubGroups:
+        if self._groups is None:
+            raise BrokerConnectionError("the Pub/Sub adapter is not connected (call connect())")
+        return self._groups
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        return await groups.browse(channel, group, limit)
+
+    async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
+        groups = self._group_admin()
+        if channel is not None:
+            self._check_channel(channel)
+        return await groups.list_groups(channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        await groups.delete_group(channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        return await groups.retention_problem(channel)
 
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         """Send ``messages`` to the topic ``channel`` in order; return once Pub/Sub has them."""

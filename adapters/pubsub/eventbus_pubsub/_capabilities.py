@@ -30,6 +30,9 @@ def _semantics(message_ordering: bool) -> dict[Semantic, Support]:
         Semantic.REQUEST_REPLY: _U,
         Semantic.WILDCARD_SUBSCRIBE: _U,  # a subscription reads exactly one topic
         Semantic.LOCK_RENEWAL: _N,  # modify_ack_deadline
+        # no peek: unary Pulls, then every message given back at once (modify_ack_deadline 0)
+        Semantic.BROWSE: _E,
+        Semantic.GROUP_ADMIN: _N,  # a group is a subscription
     }
 
 
