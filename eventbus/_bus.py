@@ -15,7 +15,6 @@ from eventbus._bindings import ContentMode, encoder
 from eventbus._consumer import Subscription, _Runtime
 from eventbus._errors import (
     BusClosedError,
-    ChannelNameError,
     ConfigurationError,
     LimitExceededError,
     UnsupportedSemanticError,
@@ -28,6 +27,7 @@ from eventbus._middleware import ConsumeNext, Middleware, compose_consume, compo
 from eventbus._plugins import create_adapter
 from eventbus._retry import RetryPolicy
 from eventbus._router import Router, is_pattern, type_matcher
+from eventbus._toolkit import ChannelNames
 
 __all__ = ["EventBus"]
 
@@ -77,7 +77,6 @@ class EventBus:
         self._drain_timeout = drain_timeout
         self._binding = self._adapter.capabilities.binding
         self._read_limits()
-        self._valid_channels: set[str] = set()
         self._to_message = encoder(self._binding, content_mode)
         self._publish = compose_publish(self._middleware, self._send)
         self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
@@ -167,6 +166,7 @@ class EventBus:
 
     def _read_limits(self) -> None:
         self._limits = limits = self._adapter.capabilities.limits
+        self._names = ChannelNames(limits, adapter=self._adapter.name)
         self._check_size = any(
             x is not None
             for x in (limits.max_message_bytes, limits.max_header_count, limits.max_header_bytes)
@@ -219,18 +219,11 @@ class EventBus:
 
     def _encode(self, event: Event[Any]) -> tuple[str, Message]:
         channel = self._router.channel_for(event.type)
-        if channel not in self._valid_channels:
-            self._check_channel(channel)
+        self._names.channel(channel)
         message = self._to_message(event)
         if self._check_size:
             self._check_limits(message)
         return channel, message
-
-    def _check_channel(self, channel: str) -> None:
-        problem = self._limits.channel_problem(channel)
-        if problem is not None:
-            raise ChannelNameError(channel, problem, adapter=self._adapter.name)
-        self._valid_channels.add(channel)
 
     def _check_limits(self, message: Message) -> None:
         limits, name = self._limits, self._adapter.name
@@ -344,7 +337,7 @@ class EventBus:
                 base = ".".join({"*": "any", ">": "all"}.get(t, t) for t in listen.split("."))
             dlq = self._router.dead_letter_channel(base)
         if dlq is not None:
-            self._check_channel(dlq)
+            self._names.channel(dlq)
             if wildcard and type_matcher(listen)(dlq):
                 raise ConfigurationError(
                     f"the dead-letter channel {dlq!r} matches the subscription's own pattern "
@@ -378,12 +371,10 @@ class EventBus:
         return sub
 
     def _check_channel_or_pattern(self, channel: str, wildcard: bool) -> None:
-        if not wildcard:
-            self._check_channel(channel)
-            return
-        problem = self._limits.pattern_problem(channel)
-        if problem is not None:
-            raise ChannelNameError(channel, problem, adapter=self._adapter.name)
+        if wildcard:
+            self._names.pattern(channel)
+        else:
+            self._names.channel(channel)
 
     def _compose_consume(self, terminal: ConsumeNext) -> ConsumeNext:
         return compose_consume(self._middleware, terminal)

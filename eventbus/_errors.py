@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+
+from eventbus._redact import redact_url
 
 __all__ = [
     "AdapterError",
@@ -280,33 +281,3 @@ class RegistryError(ContractError, ValueError):
         if pointer:
             where += f"#{pointer}"
         super().__init__(f"{where}: {message}" if where else message)
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` with any password, token or key hidden, safe for logs, reprs and errors."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
-    query = parts.query
-    if query:
-        redacted = []
-        for pair in query.split("&"):
-            key, sep, value = pair.partition("=")
-            value = unquote(value).lower()
-            secret = any(w in key.lower() for w in _SECRET_KEYS) or any(
-                w in value for w in ("sharedaccesskey", "sharedaccesssignature", "password=")
-            )
-            redacted.append(f"{key}{sep}***" if secret and sep else pair)
-        query = "&".join(redacted)
-    if "://" in url and not netloc:  # keep "scheme://?..." (urlunsplit would drop the slashes)
-        return f"{parts.scheme}://{parts.path}" + (f"?{query}" if query else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-_SECRET_KEYS = ("pass", "token", "key", "secret", "cred", "sig", "conn", "auth")

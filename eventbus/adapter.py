@@ -1,9 +1,12 @@
 """Everything an adapter plugin needs, in one import: ``from eventbus.adapter import ...``.
 
 The adapter contract (``Adapter``, ``Delivery``, ``Capabilities``...), ``Message``, the
-``hookimpl`` marker for the ``eventbus_adapters`` hook, and the errors an adapter raises when it
-translates its broker SDK's exceptions. An adapter imports nothing else from eventbus: not the
-bus, not the bindings, not ``Event``.
+``hookimpl`` marker for the ``eventbus_adapters`` hook, the errors an adapter raises when it
+translates its broker SDK's exceptions, and the helpers every adapter needs (written once, in
+``eventbus._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
+``ChannelNames``), URL parsing (``split_url``, ``parse_params``, ``Param``), secret hiding
+(``redact_url``, ``Scrubber``). An adapter imports nothing else from eventbus: not the bus, not
+the bindings, not ``Event``.
 """
 
 from eventbus._adapter import (
@@ -38,6 +41,16 @@ from eventbus._errors import (
 )
 from eventbus._hookspecs import hookimpl
 from eventbus._message import HeaderValue, Message
+from eventbus._redact import Scrubber
+from eventbus._toolkit import (
+    ChannelNames,
+    Param,
+    Reader,
+    check_channel,
+    check_pattern,
+    parse_params,
+    split_url,
+)
 
 __all__ = [
     "DEAD_LETTER_GROUP",
@@ -51,6 +64,7 @@ __all__ = [
     "BrowsingAdapter",
     "Capabilities",
     "ChannelNameError",
+    "ChannelNames",
     "ConfigurationError",
     "DeadLetter",
     "Deliver",
@@ -61,12 +75,19 @@ __all__ = [
     "LimitExceededError",
     "Limits",
     "Message",
+    "Param",
     "PublishError",
+    "Reader",
     "RemovingAdapter",
+    "Scrubber",
     "Semantic",
     "SubscriptionSpec",
     "Support",
     "UnsupportedSemanticError",
+    "check_channel",
+    "check_pattern",
     "hookimpl",
+    "parse_params",
     "redact_url",
+    "split_url",
 ]

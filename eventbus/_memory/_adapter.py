@@ -21,10 +21,11 @@ from eventbus._errors import BrokerConnectionError, ConfigurationError
 from eventbus._memory import _admin
 from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW, MemoryBroker, named_broker
 from eventbus._memory._faults import MemoryFaults
-from eventbus._memory._names import ADAPTER_NAME, check_channel, check_messages, check_pattern
+from eventbus._memory._names import ADAPTER_NAME, check_messages
 from eventbus._memory._subscription import MemorySubscription
 from eventbus._memory._url import DEFAULT_MAX_MESSAGE_BYTES, check_broker_name, parse_memory_url
 from eventbus._message import Message
+from eventbus._toolkit import ChannelNames
 
 #: Messages one queue holds before publishers wait (bounded buffers everywhere).
 DEFAULT_MAX_QUEUE = 10_000
@@ -52,7 +53,6 @@ _SEMANTICS = {
 CAPABILITIES = Capabilities(
     semantics=_SEMANTICS, limits=Limits(max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES)
 )
-_VALID_CHANNELS_CACHE = 10_000
 
 
 class MemoryAdapter:
@@ -97,7 +97,7 @@ class MemoryAdapter:
         self._limits = self._capabilities.limits
         self._half_limit = max_message_bytes // 2  # see check_messages
         self._subscriptions: dict[MemorySubscription, None] = {}
-        self._valid_channels: set[str] = set()
+        self._names = ChannelNames(self._limits, adapter=ADAPTER_NAME)
         self._subscribed = 0
         self._connected = False
 
@@ -144,11 +144,7 @@ class MemoryAdapter:
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         if not self._connected:
             raise BrokerConnectionError("the memory adapter is not connected (call connect())")
-        if channel not in self._valid_channels:
-            check_channel(self._limits, channel)
-            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
-                self._valid_channels.clear()
-            self._valid_channels.add(channel)
+        self._names.channel(channel)
         half = self._half_limit
         for message in messages:  # the exact check is only needed for large bodies
             if len(message.body) > half:
@@ -160,14 +156,14 @@ class MemoryAdapter:
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> MemorySubscription:
         if not self._connected:
             raise BrokerConnectionError("the memory adapter is not connected (call connect())")
-        check_pattern(self._limits, spec.channel)
+        self._names.pattern(spec.channel)
         if spec.group is not None and not spec.group:
             raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
         if not spec.ack_wait > 0:
             raise ConfigurationError(f"ack_wait must be > 0 seconds, got {spec.ack_wait!r}")
         broker = self._broker
         if spec.dead_letter_channel is not None:
-            check_channel(self._limits, spec.dead_letter_channel)
+            self._names.channel(spec.dead_letter_channel)
             broker.group_queue(spec.dead_letter_channel, DEAD_LETTER_GROUP, None)
         if spec.group is None:
             queue = broker.fanout_queue(spec.channel, self._max_queue)
@@ -212,7 +208,7 @@ class MemoryAdapter:
 
     async def retention_problem(self, channel: str) -> str | None:
         self._require_connected()
-        check_channel(self._limits, channel)
+        self._names.channel(channel)
         return _admin.retention_problem(self._broker, channel)
 
     def _rng(self, spec: SubscriptionSpec) -> random.Random:

@@ -16,9 +16,10 @@ from time import monotonic
 from eventbus._adapter import DeadLetter
 from eventbus._memory._delivery import MemoryDelivery
 from eventbus._memory._faults import MemoryStats
-from eventbus._memory._names import check_channel, check_messages, is_wildcard, matches
+from eventbus._memory._names import ADAPTER_NAME, check_messages, is_wildcard, matches
 from eventbus._memory._queue import Queue
 from eventbus._message import Message
+from eventbus._toolkit import check_channel
 
 __all__ = ["DEFAULT_DEDUPE_WINDOW", "MemoryBroker", "forget_brokers", "named_broker"]
 
@@ -251,7 +252,7 @@ class MemoryBroker:
         """Ack ``delivery`` and store ``dead.message`` on ``dead.channel`` in one step."""
         consumer = delivery._consumer
         if consumer is not None:
-            check_channel(consumer.limits, dead.channel)
+            check_channel(consumer.limits, dead.channel, adapter=ADAPTER_NAME)
             check_messages(consumer.limits, (dead.message,))
         while True:
             routes = self.routes(dead.channel)

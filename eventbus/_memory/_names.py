@@ -1,4 +1,4 @@
-"""Channel names, subscription patterns and message limits of the in-memory broker.
+"""Wildcard matching and message limits of the in-memory broker (names: ``eventbus._toolkit``).
 
 A pattern is a channel name whose '.'-separated tokens may be ``*`` (exactly one token) or, as
 the last token only, ``>`` (one or more tokens), as in NATS.
@@ -9,33 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eventbus._adapter import Limits
-from eventbus._errors import ChannelNameError, LimitExceededError
+from eventbus._errors import LimitExceededError
 from eventbus._message import Message
 
 __all__ = [
     "ADAPTER_NAME",
-    "check_channel",
     "check_messages",
-    "check_pattern",
     "is_wildcard",
     "matches",
 ]
 
 ADAPTER_NAME = "memory"
-
-
-def check_channel(limits: Limits, channel: str) -> None:
-    """Raise ChannelNameError unless ``channel`` is a plain channel name (no wildcards)."""
-    problem = limits.channel_problem(channel)
-    if problem is not None:
-        raise ChannelNameError(channel, problem, adapter=ADAPTER_NAME)
-
-
-def check_pattern(limits: Limits, pattern: str) -> None:
-    """Raise ChannelNameError unless ``pattern`` is a channel name or a valid wildcard pattern."""
-    problem = limits.pattern_problem(pattern)
-    if problem is not None:
-        raise ChannelNameError(pattern, problem, adapter=ADAPTER_NAME)
 
 
 def is_wildcard(pattern: str) -> bool:

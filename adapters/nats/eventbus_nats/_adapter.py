@@ -13,11 +13,13 @@ from eventbus.adapter import (
     BrokerConnectionError,
     Browsed,
     Capabilities,
+    ChannelNames,
     ConfigurationError,
     DeadLetter,
     Deliver,
     GroupInfo,
     Message,
+    Scrubber,
     SubscriptionSpec,
     UnsupportedSemanticError,
 )
@@ -28,8 +30,7 @@ from eventbus_nats._connect import ConnectionEvents, open_connection, servers_te
 from eventbus_nats._consumers import Consumers
 from eventbus_nats._core import CoreSubscription
 from eventbus_nats._delivery import JetStreamDelivery
-from eventbus_nats._errors import Scrubber
-from eventbus_nats._names import ADAPTER_NAME, check_channel, check_pattern
+from eventbus_nats._names import ADAPTER_NAME
 from eventbus_nats._publish import JetStreamPublisher, check_size, headers_of, publish_core
 from eventbus_nats._pull import PullSubscription
 from eventbus_nats._streams import Streams
@@ -38,7 +39,6 @@ from eventbus_nats._url import parse_nats_url
 __all__ = ["NatsAdapter"]
 
 log = logging.getLogger("eventbus.nats")
-_VALID_CHANNELS_CACHE = 10_000
 
 
 class _JetStream:
@@ -72,7 +72,7 @@ class NatsAdapter:
         self._nc: Client | None = None
         self._js: _JetStream | None = None
         self._subscriptions: dict[PullSubscription | CoreSubscription, None] = {}
-        self._valid_channels: set[str] = set()
+        self._names = ChannelNames(self._limits, adapter=ADAPTER_NAME)
 
     @classmethod
     def from_url(cls, url: str) -> NatsAdapter:
@@ -117,6 +117,7 @@ class NatsAdapter:
             self._max_payload = nc.max_payload
             self._capabilities = capabilities_for(self._config.mode, nc.max_payload)
             self._limits = self._capabilities.limits
+            self._names = ChannelNames(self._limits, adapter=ADAPTER_NAME)
         self._nc = nc
 
     async def close(self) -> None:
@@ -151,13 +152,7 @@ class NatsAdapter:
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         nc = self._connection()
         js = self._js
-        if channel not in self._valid_channels:
-            check_channel(self._limits, channel)
-            if js is not None:
-                await js.streams.stream_for(channel)
-            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
-                self._valid_channels.clear()
-            self._valid_channels.add(channel)
+        self._names.channel(channel)
         if js is None:
             await publish_core(nc, channel, messages, self._max_payload, self._scrub)
             return
@@ -166,19 +161,20 @@ class NatsAdapter:
             headers = headers_of(message, dedupe=True)
             check_size(headers, message.body, self._max_payload)
             items.append((headers, message.body))
+        await js.streams.stream_for(channel)  # provisions the stream on first use (cached)
         await js.publisher.publish(channel, items)
 
     async def subscribe(
         self, spec: SubscriptionSpec, deliver: Deliver
     ) -> PullSubscription | CoreSubscription:
         nc = self._connection()
-        check_pattern(self._limits, spec.channel)
+        self._names.pattern(spec.channel)
         if spec.group is not None and not spec.group:
             raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
         if not spec.ack_wait > 0:
             raise ConfigurationError(f"ack_wait must be > 0 seconds, got {spec.ack_wait!r}")
         if spec.dead_letter_channel is not None:
-            check_channel(self._limits, spec.dead_letter_channel)
+            self._names.channel(spec.dead_letter_channel)
         subscription: PullSubscription | CoreSubscription
         if self._js is None:
             subscription = CoreSubscription(nc, spec, deliver, self._scrub)
@@ -226,28 +222,28 @@ class NatsAdapter:
 
     async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
         admin = self._admin("browse")
-        check_channel(self._limits, channel)
+        self._names.channel(channel)
         return await admin.browse(channel, group, limit)
 
     async def remove(self, channel: str, group: str, refs: Sequence[Any]) -> None:
         admin = self._admin("browse")
-        check_channel(self._limits, channel)
+        self._names.channel(channel)
         await admin.remove(channel, refs)
 
     async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
         admin = self._admin("group-admin")
         if channel is not None:
-            check_channel(self._limits, channel)
+            self._names.channel(channel)
         return await admin.list_groups(channel)
 
     async def delete_group(self, channel: str, group: str) -> None:
         admin = self._admin("group-admin")
-        check_channel(self._limits, channel)
+        self._names.channel(channel)
         await admin.delete_group(channel, group)
 
     async def retention_problem(self, channel: str) -> str | None:
         admin = self._admin("group-admin")
-        check_channel(self._limits, channel)
+        self._names.channel(channel)
         return await admin.retention_problem(channel)
 
     async def _recover(self, subscription: PullSubscription) -> None:

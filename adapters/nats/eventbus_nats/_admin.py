@@ -17,8 +17,15 @@ from typing import Any
 
 from nats.aio.client import Client
 
-from eventbus.adapter import AdapterError, Browsed, ConfigurationError, GroupInfo, Message
-from eventbus_nats._errors import Scrubber, translated
+from eventbus.adapter import (
+    AdapterError,
+    Browsed,
+    ConfigurationError,
+    GroupInfo,
+    Message,
+    Scrubber,
+)
+from eventbus_nats._errors import translated
 from eventbus_nats._names import consumer_name
 from eventbus_nats._streams import Streams
 

@@ -18,10 +18,10 @@ import nats
 import nats.errors
 from nats.aio.client import Client
 
-from eventbus.adapter import BrokerConnectionError, ConfigurationError
+from eventbus.adapter import BrokerConnectionError, ConfigurationError, Scrubber
 from eventbus_nats._client import AdapterClient
 from eventbus_nats._config import NatsConfig, TlsConfig
-from eventbus_nats._errors import Scrubber, describe
+from eventbus_nats._errors import describe
 
 __all__ = ["ConnectionEvents", "open_connection", "servers_text"]
 

@@ -11,9 +11,15 @@ import nats.js.errors
 from nats.js import api
 from nats.js.client import JetStreamContext
 
-from eventbus.adapter import DEAD_LETTER_GROUP, AdapterError, ConfigurationError, SubscriptionSpec
+from eventbus.adapter import (
+    DEAD_LETTER_GROUP,
+    AdapterError,
+    ConfigurationError,
+    Scrubber,
+    SubscriptionSpec,
+)
 from eventbus_nats._config import ConsumerConfig
-from eventbus_nats._errors import Scrubber, translated
+from eventbus_nats._errors import translated
 from eventbus_nats._names import consumer_name
 
 __all__ = ["Consumers"]

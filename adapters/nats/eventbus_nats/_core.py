@@ -8,9 +8,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from eventbus.adapter import Deliver, Message, SubscriptionSpec
+from eventbus.adapter import Deliver, Message, Scrubber, SubscriptionSpec
 from eventbus_nats._delivery import CoreDelivery
-from eventbus_nats._errors import Scrubber, translated
+from eventbus_nats._errors import translated
 
 __all__ = ["CoreSubscription"]
 

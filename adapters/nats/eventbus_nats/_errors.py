@@ -2,8 +2,8 @@
 
 ``translated(action, scrub)`` is a context manager: connection trouble becomes
 ``BrokerConnectionError``, a failed or unacknowledged publish ``PublishError``, anything else
-from nats-py ``AdapterError``; each ``from`` the original. Texts go through ``scrub``, which
-blanks out the configured password and token wherever they appear.
+from nats-py ``AdapterError``; each ``from`` the original. Texts go through ``scrub`` (the
+toolkit's ``Scrubber``), which blanks out the configured password and token wherever they appear.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import nats.errors
 import nats.js.errors
 
-from eventbus.adapter import AdapterError, BrokerConnectionError, PublishError
+from eventbus.adapter import AdapterError, BrokerConnectionError, PublishError, Scrubber
 
-__all__ = ["Scrubber", "describe", "is_connection_error", "translated"]
+__all__ = ["describe", "is_connection_error", "translated"]
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes ConnectionError and ssl.SSLError
@@ -34,20 +34,6 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     nats.errors.SecureConnFailedError,
     nats.errors.InvalidUserCredentialsError,
 )
-
-
-class Scrubber:
-    """Replaces known secrets with ``***`` in any text."""
-
-    __slots__ = ("_secrets",)
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
 
 def is_connection_error(exc: BaseException) -> bool:

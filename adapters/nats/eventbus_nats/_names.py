@@ -1,4 +1,4 @@
-"""Subjects, patterns and the names the adapter derives from them (streams, durable consumers).
+"""Subject rules and the names the adapter derives from subjects (streams, durable consumers).
 
 A channel is a NATS subject: '.'-separated tokens of printable ASCII without spaces, '*' or '>';
 no empty token; not a system subject (``$...``) nor a reply inbox (``_INBOX...``). A pattern
@@ -10,13 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from eventbus.adapter import ChannelNameError, Limits
+from eventbus.adapter import Limits
 
 __all__ = [
     "ADAPTER_NAME",
     "DEFAULT_MAX_PAYLOAD",
-    "check_channel",
-    "check_pattern",
     "consumer_name",
     "limits_for",
     "root_of",
@@ -46,20 +44,6 @@ def limits_for(max_payload: int) -> Limits:
         channel_rule=_RULE,
         max_channel_length=255,
     )
-
-
-def check_channel(limits: Limits, channel: str) -> None:
-    """Raise ChannelNameError unless ``channel`` is a literal subject."""
-    problem = limits.channel_problem(channel)
-    if problem is not None:
-        raise ChannelNameError(channel, problem, adapter=ADAPTER_NAME)
-
-
-def check_pattern(limits: Limits, pattern: str) -> None:
-    """Raise ChannelNameError unless ``pattern`` is a subject or a valid wildcard subject."""
-    problem = limits.pattern_problem(pattern)
-    if problem is not None:
-        raise ChannelNameError(pattern, problem, adapter=ADAPTER_NAME)
 
 
 def root_of(subject: str) -> str | None:

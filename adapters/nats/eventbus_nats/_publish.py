@@ -17,8 +17,8 @@ import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from eventbus.adapter import LimitExceededError, Message, PublishError
-from eventbus_nats._errors import Scrubber, translated
+from eventbus.adapter import LimitExceededError, Message, PublishError, Scrubber
+from eventbus_nats._errors import translated
 from eventbus_nats._names import ADAPTER_NAME
 
 __all__ = ["MSG_ID", "JetStreamPublisher", "check_size", "headers_of", "publish_core"]

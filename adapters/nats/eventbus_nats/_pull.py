@@ -20,9 +20,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from eventbus.adapter import DeadLetter, Deliver, Message, SubscriptionSpec
+from eventbus.adapter import DeadLetter, Deliver, Message, Scrubber, SubscriptionSpec
 from eventbus_nats._delivery import NAK, TERM, JetStreamDelivery
-from eventbus_nats._errors import Scrubber, translated
+from eventbus_nats._errors import translated
 
 __all__ = ["PullSubscription"]
 

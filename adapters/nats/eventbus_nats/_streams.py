@@ -14,9 +14,9 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.js import api
 
-from eventbus.adapter import BrokerConnectionError, ConfigurationError
+from eventbus.adapter import BrokerConnectionError, ConfigurationError, Scrubber
 from eventbus_nats._config import NatsConfig, StreamConfig
-from eventbus_nats._errors import Scrubber, translated
+from eventbus_nats._errors import translated
 from eventbus_nats._names import root_of, stream_name
 
 __all__ = ["Streams"]

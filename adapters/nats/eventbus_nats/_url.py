@@ -6,13 +6,12 @@ name the parameter and show the URL through ``redact_url``; secret values are ne
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, redact_url
+from eventbus.adapter import ConfigurationError, Param, parse_params, redact_url
 from eventbus_nats._config import (
     DEFAULT_SERVER,
     AuthConfig,
@@ -25,62 +24,37 @@ from eventbus_nats._config import (
 
 __all__ = ["parse_nats_url"]
 
-_SECRET_PARAMS = frozenset({"token", "password"})
-_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-
-
-def _text(raw: str) -> str:
-    return raw
-
-
-def _flag(raw: str) -> bool:
-    value = _BOOL.get(raw.lower())
-    if value is None:
-        raise ValueError("expected true or false")
-    return value
-
-
-def _seconds(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("expected a number of seconds >= 0")
-    return value
-
-
-def _count(raw: str) -> int:
-    return int(raw)
-
-
+_COUNT = Param.integer()
 # parameter -> (section, field, reader)
 _PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
-    "mode": ("adapter", "mode", _text),
-    "name": ("adapter", "name", _text),
-    "provision": ("adapter", "provision", _flag),
-    "publish_timeout": ("adapter", "publish_timeout", _seconds),
-    "publish_retries": ("adapter", "publish_retries", _count),
-    "core_pending_limit": ("adapter", "core_pending_limit", _count),
-    "token": ("auth", "token", _text),
-    "nkey_seed": ("auth", "nkey_seed_file", _text),
-    "creds": ("auth", "creds_file", _text),
-    "tls": ("tls", "", _flag),
-    "tls_ca": ("tls", "ca_file", _text),
-    "tls_cert": ("tls", "cert_file", _text),
-    "tls_key": ("tls", "key_file", _text),
-    "tls_verify": ("tls", "verify", _flag),
-    "tls_hostname": ("tls", "hostname", _text),
-    "tls_handshake_first": ("tls", "handshake_first", _flag),
-    "connect_timeout": ("reconnect", "connect_timeout", _seconds),
-    "reconnect_wait": ("reconnect", "time_wait", _seconds),
-    "max_reconnect": ("reconnect", "max_attempts", _count),
-    "stream": ("stream", "name", _text),
-    "storage": ("stream", "storage", _text),
-    "retention": ("stream", "retention", _text),
-    "max_age": ("stream", "max_age", _seconds),
-    "duplicate_window": ("stream", "duplicate_window", _seconds),
-    "replicas": ("stream", "replicas", _count),
-    "max_ack_pending": ("consumer", "max_ack_pending", _count),
-    "extra_deliveries": ("consumer", "extra_deliveries", _count),
-    "pull_expires": ("consumer", "pull_expires", _seconds),
+    "mode": ("adapter", "mode", Param.text),
+    "name": ("adapter", "name", Param.text),
+    "provision": ("adapter", "provision", Param.flag),
+    "publish_timeout": ("adapter", "publish_timeout", Param.seconds),
+    "publish_retries": ("adapter", "publish_retries", _COUNT),
+    "core_pending_limit": ("adapter", "core_pending_limit", _COUNT),
+    "token": ("auth", "token", Param.text),
+    "nkey_seed": ("auth", "nkey_seed_file", Param.text),
+    "creds": ("auth", "creds_file", Param.text),
+    "tls": ("tls", "", Param.flag),
+    "tls_ca": ("tls", "ca_file", Param.text),
+    "tls_cert": ("tls", "cert_file", Param.text),
+    "tls_key": ("tls", "key_file", Param.text),
+    "tls_verify": ("tls", "verify", Param.flag),
+    "tls_hostname": ("tls", "hostname", Param.text),
+    "tls_handshake_first": ("tls", "handshake_first", Param.flag),
+    "connect_timeout": ("reconnect", "connect_timeout", Param.seconds),
+    "reconnect_wait": ("reconnect", "time_wait", Param.seconds),
+    "max_reconnect": ("reconnect", "max_attempts", _COUNT),
+    "stream": ("stream", "name", Param.text),
+    "storage": ("stream", "storage", Param.text),
+    "retention": ("stream", "retention", Param.text),
+    "max_age": ("stream", "max_age", Param.seconds),
+    "duplicate_window": ("stream", "duplicate_window", Param.seconds),
+    "replicas": ("stream", "replicas", _COUNT),
+    "max_ack_pending": ("consumer", "max_ack_pending", _COUNT),
+    "extra_deliveries": ("consumer", "extra_deliveries", _COUNT),
+    "pull_expires": ("consumer", "pull_expires", Param.seconds),
 }
 
 
@@ -137,29 +111,14 @@ def parse_nats_url(url: str) -> NatsConfig:
         k: {} for k in ("adapter", "auth", "tls", "reconnect", "stream", "consumer")
     }
     use_tls = False
-    seen: set[str] = set()
-    for key, raw in parse_qsl(query, keep_blank_values=True):
-        known = _PARAMS.get(key)
-        if known is None:
-            raise ConfigurationError(
-                f"unknown NATS URL parameter {key!r} in {shown} (known: {', '.join(_PARAMS)})"
-            )
-        if key in seen:
-            raise ConfigurationError(f"NATS URL parameter {key!r} is given twice in {shown}")
-        seen.add(key)
-        section, name, reader = known
-        try:
-            value = reader(raw)
-        except ValueError as exc:
-            got = "" if key in _SECRET_PARAMS else f", got {raw!r}"
-            raise ConfigurationError(f"NATS URL parameter {key!r}: {exc}{got}") from None
+    readers = {key: reader for key, (_, _, reader) in _PARAMS.items()}
+    for key, value in parse_params(query, readers, what="NATS URL", shown=shown).items():
+        section, name, _ = _PARAMS[key]
         if section == "tls":
             use_tls = use_tls or (value if not name else True)
             if not name:
                 continue
         sections[section][name] = value
-    if query and not seen:
-        raise ConfigurationError(f"cannot read the query of the NATS URL {shown}")
     auth = _auth(userinfo)
     if sections["auth"]:
         if userinfo:

@@ -13,19 +13,13 @@ from eventbus_nats import (
     TlsConfig,
     parse_nats_url,
 )
-from eventbus_nats._names import (
-    check_channel,
-    check_pattern,
-    consumer_name,
-    limits_for,
-    stream_name,
-)
+from eventbus_nats._names import ADAPTER_NAME, consumer_name, limits_for, stream_name
 from eventbus_nats._publish import MSG_ID, check_size, headers_of
 
 from eventbus import ChannelNameError, ConfigurationError, LimitExceededError, Message
-from eventbus.adapter import Semantic, Support
+from eventbus.adapter import ChannelNames, Semantic, Support
 
-LIMITS = limits_for(1024)
+NAMES = ChannelNames(limits_for(1024), adapter=ADAPTER_NAME)
 
 
 def test_url_defaults_to_jetstream_on_localhost() -> None:
@@ -102,8 +96,8 @@ def test_config_checks() -> None:
 
 @pytest.mark.parametrize("channel", ["a", "com.example.order-placed", "a.b_c.D-9", "x/y:z"])
 def test_valid_channels(channel: str) -> None:
-    check_channel(LIMITS, channel)
-    check_pattern(LIMITS, channel)
+    NAMES.channel(channel)
+    NAMES.pattern(channel)
 
 
 @pytest.mark.parametrize(
@@ -111,18 +105,18 @@ def test_valid_channels(channel: str) -> None:
 )
 def test_invalid_channels(channel: str) -> None:
     with pytest.raises(ChannelNameError):
-        check_channel(LIMITS, channel)
+        NAMES.channel(channel)
 
 
 @pytest.mark.parametrize("pattern", ["a.*", "a.>", "*.b", ">", "a.*.c.>"])
 def test_valid_patterns(pattern: str) -> None:
-    check_pattern(LIMITS, pattern)
+    NAMES.pattern(pattern)
 
 
 @pytest.mark.parametrize("pattern", ["a.>.c", "a.b*", "a..*", "$SYS.>"])
 def test_invalid_patterns(pattern: str) -> None:
     with pytest.raises(ChannelNameError):
-        check_pattern(LIMITS, pattern)
+        NAMES.pattern(pattern)
 
 
 def test_derived_names_are_valid_and_distinct() -> None:

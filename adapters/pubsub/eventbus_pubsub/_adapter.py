@@ -10,6 +10,7 @@ from eventbus.adapter import (
     BrokerConnectionError,
     Browsed,
     Capabilities,
+    ChannelNames,
     ConfigurationError,
     DeadLetter,
     Deliver,
@@ -26,7 +27,6 @@ from eventbus_pubsub._errors import translated
 from eventbus_pubsub._groups import PubSubGroups
 from eventbus_pubsub._names import (
     ADAPTER_NAME,
-    check_channel,
     fanout_subscription_id,
     group_subscription_id,
 )
@@ -38,7 +38,6 @@ __all__ = ["PubSubAdapter"]
 
 _MIN_ACK_DEADLINE = 10
 _MIN_DELIVERY_ATTEMPTS, _MAX_DELIVERY_ATTEMPTS = 5, 100
-_VALID_CHANNELS_CACHE = 10_000
 
 
 def max_delivery_attempts(max_attempts: int | None) -> int:
@@ -69,7 +68,7 @@ class PubSubAdapter:
         self._publisher: Publisher | None = None
         self._groups: PubSubGroups | None = None
         self._subscriptions: dict[PubSubSubscription, None] = {}
-        self._valid_channels: set[str] = set()
+        self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
 
     @classmethod
     def from_url(cls, url: str) -> PubSubAdapter:
@@ -125,13 +124,6 @@ class PubSubAdapter:
             raise BrokerConnectionError("the Pub/Sub adapter is not connected (call connect())")
         return self._admin, self._publisher, self._clients
 
-    def _check_channel(self, channel: str) -> None:
-        if channel not in self._valid_channels:
-            check_channel(channel)
-            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
-                self._valid_channels.clear()
-            self._valid_channels.add(channel)
-
     # -- browsing and groups (the optional protocols; nothing is created) -----------------------
 
     def _group_admin(self) -> PubSubGroups:
@@ -141,35 +133,35 @@ class PubSubAdapter:
 
     async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
         groups = self._group_admin()
-        self._check_channel(channel)
+        self._names.channel(channel)
         return await groups.browse(channel, group, limit)
 
     async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
         groups = self._group_admin()
         if channel is not None:
-            self._check_channel(channel)
+            self._names.channel(channel)
         return await groups.list_groups(channel)
 
     async def delete_group(self, channel: str, group: str) -> None:
         groups = self._group_admin()
-        self._check_channel(channel)
+        self._names.channel(channel)
         await groups.delete_group(channel, group)
 
     async def retention_problem(self, channel: str) -> str | None:
         groups = self._group_admin()
-        self._check_channel(channel)
+        self._names.channel(channel)
         return await groups.retention_problem(channel)
 
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         """Send ``messages`` to the topic ``channel`` in order; return once Pub/Sub has them."""
         _, publisher, _ = self._parts()
-        self._check_channel(channel)
+        self._names.channel(channel)
         await publisher.publish(channel, messages)
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> PubSubSubscription:
         admin, publisher, clients = self._parts()
         config = self._config
-        self._check_channel(spec.channel)
+        self._names.channel(spec.channel)
         if spec.group is not None and not spec.group:
             raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
         if not spec.ack_wait > 0 or spec.max_in_flight < 1:
@@ -181,7 +173,7 @@ class PubSubAdapter:
         dead_letter_topic = None
         if spec.dead_letter_channel is not None:
             dlq = spec.dead_letter_channel
-            self._check_channel(dlq)
+            self._names.channel(dlq)
             if dlq == spec.channel:
                 raise ConfigurationError(f"the dead-letter channel of {dlq!r} cannot be itself")
             dead_letter_topic = await admin.ensure_topic(dlq)

@@ -18,7 +18,7 @@ import hashlib
 import re
 import secrets
 
-from eventbus.adapter import ChannelNameError, ConfigurationError, Limits
+from eventbus.adapter import ConfigurationError, Limits
 
 __all__ = [
     "ADAPTER_NAME",
@@ -28,7 +28,6 @@ __all__ = [
     "MAX_ATTRIBUTE_VALUE_BYTES",
     "MAX_ORDERING_KEY_BYTES",
     "MAX_REQUEST_BYTES",
-    "check_channel",
     "check_project",
     "fanout_subscription_id",
     "group_subscription_id",
@@ -50,9 +49,7 @@ MAX_ORDERING_KEY_BYTES = 1024
 #: most ``max_request_bytes - ENVELOPE_BYTES`` bytes always fits in a request of its own.
 ENVELOPE_BYTES = 4096
 
-_NAME_BODY = r"[A-Za-z][A-Za-z0-9\-_.~+%]*"
-_NAME = re.compile(rf"(?!goog){_NAME_BODY}")
-_MIN_NAME, _MAX_NAME = 3, 255
+_MAX_NAME = 255
 _CHANNEL_RULE = (
     "Pub/Sub topic names are 3 to 255 characters: letters, digits and '-', '_', '.', '~', '+', "
     "'%', starting with a letter and not with 'goog'"
@@ -74,15 +71,6 @@ def limits_for(max_request_bytes: int = MAX_REQUEST_BYTES) -> Limits:
         channel_rule=_CHANNEL_RULE,
         max_channel_length=_MAX_NAME,
     )
-
-
-def check_channel(channel: str) -> None:
-    if _MIN_NAME <= len(channel) <= _MAX_NAME and _NAME.fullmatch(channel):
-        return
-    rule = _CHANNEL_RULE
-    if len(channel) < _MIN_NAME:
-        rule = f"shorter than {_MIN_NAME} characters ({_CHANNEL_RULE})"
-    raise ChannelNameError(channel, rule, adapter=ADAPTER_NAME)
 
 
 def check_project(project: str) -> None:

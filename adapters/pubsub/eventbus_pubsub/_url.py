@@ -10,65 +10,34 @@ naming it; the URL is shown through ``redact_url``.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, redact_url
+from eventbus.adapter import ConfigurationError, Param, Reader, parse_params, split_url
 from eventbus_pubsub._config import FlowControl, PubSubConfig, RetryBackoff
 
 __all__ = ["parse_pubsub_url"]
 
-_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-
-
-def _flag(raw: str) -> bool:
-    value = _BOOL.get(raw.lower())
-    if value is None:
-        raise ValueError("expected true or false")
-    return value
-
-
-def _seconds(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("expected a number of seconds >= 0")
-    return value
-
-
-def _text(raw: str) -> str:
-    if not raw:
-        raise ValueError("expected a value")
-    return raw
-
-
-_PARAMS: dict[str, Callable[[str], Any]] = {
-    "emulator_host": _text,
-    "credentials_file": _text,
-    "endpoint": _text,
-    "provision": _flag,
-    "message_ordering": _flag,
-    "exactly_once": _flag,
-    "min_backoff": _seconds,
-    "max_backoff": _seconds,
-    "timeout": _seconds,
-    "pull_timeout": _seconds,
-    "max_request_bytes": int,
-    "fanout_messages": int,
-    "max_bytes": int,
+_PARAMS: dict[str, Reader] = {
+    "emulator_host": Param.nonempty,
+    "credentials_file": Param.nonempty,
+    "endpoint": Param.nonempty,
+    "provision": Param.flag,
+    "message_ordering": Param.flag,
+    "exactly_once": Param.flag,
+    "min_backoff": Param.seconds,
+    "max_backoff": Param.seconds,
+    "timeout": Param.seconds,
+    "pull_timeout": Param.seconds,
+    "max_request_bytes": Param.integer(),
+    "fanout_messages": Param.integer(),
+    "max_bytes": Param.integer(),
 }
 
 
 def parse_pubsub_url(url: str) -> PubSubConfig:
     """Read a ``pubsub://`` URL into a :class:`PubSubConfig`; raise ConfigurationError if wrong."""
-    shown = redact_url(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise ConfigurationError(f"not a valid Pub/Sub URL: {shown}: {exc}") from None
-    if parts.scheme.lower() != "pubsub":
-        raise ConfigurationError(f"not a pubsub:// URL: {shown}")
+    parts, shown = split_url(url, "pubsub", what="Pub/Sub URL")
     if parts.path not in ("", "/") or parts.fragment or "@" in parts.netloc:
         raise ConfigurationError(
             f"a Pub/Sub URL is pubsub://PROJECT[?param=value&...], got {shown}"
@@ -76,22 +45,7 @@ def parse_pubsub_url(url: str) -> PubSubConfig:
     project = unquote(parts.netloc)
     if not project:
         raise ConfigurationError(f"the Pub/Sub URL {shown} names no project: pubsub://PROJECT")
-    values: dict[str, Any] = {}
-    for key, raw in parse_qsl(parts.query, keep_blank_values=True):
-        reader = _PARAMS.get(key)
-        if reader is None:
-            known = ", ".join(_PARAMS)
-            raise ConfigurationError(
-                f"unknown Pub/Sub URL parameter {key!r} in {shown} (known: {known})"
-            )
-        if key in values:
-            raise ConfigurationError(f"Pub/Sub URL parameter {key!r} is given twice in {shown}")
-        try:
-            values[key] = reader(raw)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"Pub/Sub URL parameter {key!r} in {shown}: {exc} (got {raw!r})"
-            ) from None
+    values: dict[str, Any] = parse_params(parts.query, _PARAMS, what="Pub/Sub URL", shown=shown)
     backoff = None
     names = {"min_backoff": "minimum", "max_backoff": "maximum"}
     bounds = {field: values.pop(key) for key, field in names.items() if key in values}

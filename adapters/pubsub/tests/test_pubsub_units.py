@@ -16,7 +16,7 @@ from eventbus_pubsub import (
 from eventbus_pubsub._adapter import ack_deadline, max_delivery_attempts
 from eventbus_pubsub._capabilities import capabilities_for
 from eventbus_pubsub._errors import translated
-from eventbus_pubsub._names import check_channel, fanout_subscription_id
+from eventbus_pubsub._names import ADAPTER_NAME, fanout_subscription_id
 from eventbus_pubsub._publish import to_pubsub
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
@@ -32,6 +32,7 @@ from eventbus.adapter import (
     PublishError,
     Semantic,
     Support,
+    check_channel,
 )
 
 # -- URLs and config -------------------------------------------------------------------------
@@ -128,14 +129,14 @@ def test_capabilities_table() -> None:
 
 @pytest.mark.parametrize("name", ["orders", "com.shop.order.placed", "a-b_c.d~e+f%20", "x" * 255])
 def test_topic_names_that_pubsub_accepts(name: str) -> None:
-    check_channel(name)
+    check_channel(CAPABILITIES.limits, name, adapter=ADAPTER_NAME)
     assert CAPABILITIES.limits.channel_problem(name) is None
 
 
 @pytest.mark.parametrize("name", ["ab", "1abc", "goog.orders", "with space", "x" * 256, "é-orders"])
 def test_topic_names_that_pubsub_refuses(name: str) -> None:
-    with pytest.raises(ChannelNameError):
-        check_channel(name)
+    with pytest.raises(ChannelNameError, match="pubsub"):
+        check_channel(CAPABILITIES.limits, name, adapter=ADAPTER_NAME)
     assert CAPABILITIES.limits.channel_problem(name) is not None
 
 
@@ -144,7 +145,7 @@ def test_group_subscription_names_are_valid_and_never_shared() -> None:
     names = [group_subscription_id(channel, group) for channel, group in pairs]
     assert len(set(names)) == len(names)
     for name in names:
-        check_channel(name)  # the same rule as topics
+        check_channel(CAPABILITIES.limits, name, adapter=ADAPTER_NAME)  # the same rule as topics
     assert group_subscription_id("orders", "billing") == "orders~billing"
     long = group_subscription_id("o" * 250, "g" * 50)
     assert len(long) == 255 and long != group_subscription_id("o" * 250, "g" * 51)

@@ -25,13 +25,14 @@ from eventbus.adapter import (
     DeadLetter,
     Deliver,
     Message,
+    Scrubber,
     SubscriptionSpec,
 )
 from eventbus_servicebus._capabilities import capabilities_for
 from eventbus_servicebus._config import ServiceBusConfig
 from eventbus_servicebus._convert import ATTEMPTS_PROPERTY, to_servicebus
 from eventbus_servicebus._delivery import ServiceBusDelivery
-from eventbus_servicebus._errors import Scrubber, translated
+from eventbus_servicebus._errors import translated
 from eventbus_servicebus._provision import Provisioner
 from eventbus_servicebus._publish import Publisher
 from eventbus_servicebus._receiving import ReceiveOptions, SessionLoop, SingleLoop

@@ -20,8 +20,8 @@ from typing import Any
 from azure.servicebus import ServiceBusReceivedMessage
 from azure.servicebus.aio import ServiceBusReceiver
 
-from eventbus.adapter import DeadLetter, Message
-from eventbus_servicebus._errors import Scrubber, is_lock_lost, translated
+from eventbus.adapter import DeadLetter, Message, Scrubber
+from eventbus_servicebus._errors import is_lock_lost, translated
 
 __all__ = ["ServiceBusDelivery", "Settler"]
 

@@ -3,22 +3,29 @@
 ``translated(action, scrub)`` is a context manager: connection, authentication and timeout
 trouble becomes ``BrokerConnectionError``; a failed send ``PublishError``; anything else from
 the SDK ``AdapterError`` (a missing entity says how to create it). Each is raised ``from`` the
-original (unless its text holds a secret), and every text goes through ``scrub``, which blanks out the connection string, its
-key and its signature wherever they appear.
+original (unless its text holds a secret), and every text goes through ``scrub`` (the toolkit's
+``Scrubber``), which blanks out the connection string, its key and its signature wherever they
+appear.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.servicebus import exceptions as sb
 
-from eventbus.adapter import AdapterError, BrokerConnectionError, ConfigurationError, PublishError
+from eventbus.adapter import (
+    AdapterError,
+    BrokerConnectionError,
+    ConfigurationError,
+    PublishError,
+    Scrubber,
+)
 
-__all__ = ["Scrubber", "describe", "is_lock_lost", "translated"]
+__all__ = ["describe", "is_lock_lost", "translated"]
 
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -30,20 +37,6 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     sb.ServiceBusServerBusyError,
     ClientAuthenticationError,
 )
-
-
-class Scrubber:
-    """Replaces known secrets with ``***`` in any text (longest first)."""
-
-    __slots__ = ("_secrets",)
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
 
 def is_lock_lost(exc: BaseException) -> bool:

@@ -18,8 +18,9 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
+from eventbus.adapter import Scrubber
 from eventbus_servicebus._config import ServiceBusConfig
-from eventbus_servicebus._errors import Scrubber, translated
+from eventbus_servicebus._errors import translated
 
 __all__ = ["Provisioner"]
 

@@ -23,10 +23,10 @@ from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceivedMessage
 from azure.servicebus.aio import ServiceBusReceiver
 from azure.servicebus.exceptions import OperationTimeoutError, ServiceBusError
 
-from eventbus.adapter import DeadLetter, Deliver
+from eventbus.adapter import DeadLetter, Deliver, Scrubber
 from eventbus_servicebus._convert import from_received
 from eventbus_servicebus._delivery import ServiceBusDelivery, Settler
-from eventbus_servicebus._errors import Scrubber, describe
+from eventbus_servicebus._errors import describe
 
 __all__ = ["ReceiveOptions", "SessionLoop", "SingleLoop"]
 

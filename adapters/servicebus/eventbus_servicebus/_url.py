@@ -22,73 +22,43 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, redact_url
+from eventbus.adapter import ConfigurationError, Param, Reader, parse_params, split_url
 from eventbus_servicebus._config import ServiceBusConfig
 
 __all__ = ["parse_servicebus_url"]
 
-_BOOL = ("provision", "sessions", "emulator", "native_dead_letter")
-_INT = ("max_message_bytes", "max_concurrent_sessions", "max_delivery_count", "retry_total")
-_FLOAT = ("session_idle", "receive_wait", "lock_duration", "duplicate_window", "socket_timeout")
-_KNOWN = (*_BOOL, *_INT, *_FLOAT, "queues", "connection_string_env")
-
-
-def _bool(key: str, raw: str, shown: str) -> bool:
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ConfigurationError(f"servicebus URL parameter {key!r} must be true or false in {shown}")
-
-
-def _number(key: str, raw: str, shown: str, kind: type[Any]) -> Any:
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ConfigurationError(
-            f"servicebus URL parameter {key!r} must be {'an integer' if kind is int else 'a number'}"
-            f" in {shown}"
-        ) from None
+_PARAMS: dict[str, Reader] = {
+    **dict.fromkeys(("provision", "sessions", "emulator", "native_dead_letter"), Param.flag),
+    **dict.fromkeys(
+        ("max_message_bytes", "max_concurrent_sessions", "max_delivery_count", "retry_total"),
+        Param.integer(),
+    ),
+    **dict.fromkeys(
+        ("session_idle", "receive_wait", "lock_duration", "duplicate_window", "socket_timeout"),
+        Param.number(),
+    ),
+    "queues": Param.text,
+    "connection_string_env": Param.nonempty,
+}
 
 
 def parse_servicebus_url(url: str, credential: Any = None) -> ServiceBusConfig:
     """Read a ``servicebus://`` URL into a :class:`ServiceBusConfig` (see the module doc)."""
-    shown = redact_url(url)
+    parts, shown = split_url(url, "servicebus", what="servicebus URL")
     try:
-        parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise ConfigurationError(f"not a valid servicebus URL: {shown}") from exc
-    if parts.scheme != "servicebus":
-        raise ConfigurationError(f"not a servicebus:// URL: {shown}")
     if parts.path not in ("", "/") or parts.fragment:
         raise ConfigurationError(f"a servicebus URL has no path or fragment: {shown}")
-    values: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key not in _KNOWN:
-            raise ConfigurationError(
-                f"unknown servicebus URL parameter {key!r} in {shown} (known: {', '.join(_KNOWN)})"
-            )
-        if key in values:
-            raise ConfigurationError(f"servicebus URL parameter {key!r} is given twice in {shown}")
-        values[key] = value
-    options: dict[str, Any] = {}
-    for key in _BOOL:
-        if key in values:
-            options[key] = _bool(key, values[key], shown)
-    for key in _INT:
-        if key in values:
-            options[key] = _number(key, values[key], shown, int)
-    for key in _FLOAT:
-        if key in values:
-            options[key] = _number(key, values[key], shown, float)
-    if "queues" in values:
-        options["queues"] = frozenset(q for q in values["queues"].split(",") if q)
+    options = parse_params(parts.query, _PARAMS, what="servicebus URL", shown=shown)
+    env = options.pop("connection_string_env", None)
+    if "queues" in options:
+        options["queues"] = frozenset(q for q in options["queues"].split(",") if q)
     emulator = options.pop("emulator", False)
     host = parts.hostname or ""
-    env = values.get("connection_string_env")
     if env is not None:
         if parts.netloc:
             raise ConfigurationError(f"connection_string_env takes no host in the URL: {shown}")

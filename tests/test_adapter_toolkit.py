@@ -1,0 +1,105 @@
+"""The adapter toolkit (``eventbus.adapter``): name checks, URL parameters, secret scrubbing."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventbus.adapter import (
+    ChannelNameError,
+    ChannelNames,
+    ConfigurationError,
+    Limits,
+    Param,
+    Scrubber,
+    check_channel,
+    check_pattern,
+    parse_params,
+    split_url,
+)
+
+LIMITS = Limits(channel_pattern=r"[a-z]+(\.[a-z]+)*", channel_rule="lowercase words")
+READERS = {
+    "on": Param.flag,
+    "wait": Param.seconds,
+    "count": Param.integer(minimum=1),
+    "ratio": Param.number(0.0, 1.0),
+    "label": Param.nonempty,
+    "token": Param.integer(),
+}
+
+
+def test_channel_and_pattern_errors_name_the_adapter_and_the_rule() -> None:
+    check_channel(LIMITS, "orders.placed", adapter="demo")
+    check_pattern(LIMITS, "orders.*", adapter="demo")
+    with pytest.raises(ChannelNameError, match="demo: lowercase words") as info:
+        check_channel(LIMITS, "orders.*", adapter="demo")
+    assert (info.value.channel, info.value.adapter) == ("orders.*", "demo")
+    with pytest.raises(ChannelNameError, match="'>' may only be the last token"):
+        check_pattern(LIMITS, "a.>.b", adapter="demo")
+
+
+def test_channel_names_remember_valid_names_and_keep_refusing_bad_ones() -> None:
+    names = ChannelNames(LIMITS, adapter="demo")
+    for _ in range(2):
+        names.channel("orders")
+        with pytest.raises(ChannelNameError):
+            names.channel("Orders")
+    names.pattern("orders.>")
+    with pytest.raises(ChannelNameError):
+        names.pattern("orders.>.x")
+
+
+def test_params_are_read_by_their_readers() -> None:
+    values = parse_params(
+        "on=yes&wait=1.5&count=3&ratio=0.25&label=x&token=7",
+        READERS,
+        what="demo URL",
+        shown="demo://",
+    )
+    assert values == {"on": True, "wait": 1.5, "count": 3, "ratio": 0.25, "label": "x", "token": 7}
+    assert parse_params("", READERS, what="demo URL", shown="demo://") == {}
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("bogus=1", "unknown demo URL parameter 'bogus' in demo://x (known: on, wait,"),
+        ("on=1&on=0", "demo URL parameter 'on' is given twice"),
+        ("on=maybe", "parameter 'on' in demo://x: expected true or false, got 'maybe'"),
+        ("wait=-1", "expected a number of seconds >= 0, got '-1'"),
+        ("wait=nan", "expected a number of seconds >= 0"),
+        ("count=0", "expected an integer >= 1, got '0'"),
+        ("count=1.5", "expected an integer >= 1"),
+        ("ratio=2", "expected a number between 0 and 1, got '2'"),
+        ("label=", "expected a value"),
+        ("&&", "cannot read the query of the demo URL demo://x"),
+    ],
+)
+def test_bad_params_are_named(query: str, words: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_params(query, READERS, what="demo URL", shown="demo://x")
+    assert words in str(info.value)
+
+
+def test_a_refused_secret_value_is_not_echoed() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_params("token=hunter2-secret", READERS, what="demo URL", shown="demo://x")
+    assert "'token'" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["demo:/host", "demo:host", "other://host", "host:1", "//host", "demo"]
+)
+def test_split_url_refuses_anything_but_scheme_slash_slash(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"not a demo:// URL"):
+        split_url(url, "demo", what="demo URL")
+    parts, shown = split_url("DEMO://user:pw@host:1?x=1", "demo", what="demo URL")
+    assert (parts.hostname, parts.port, parts.query) == ("host", 1, "x=1")
+    assert "pw" not in shown
+
+
+def test_scrubber_replaces_longest_secrets_first() -> None:
+    scrub = Scrubber(["abc", "abcdef", ""])
+    assert scrub("key abcdef and abc") == "key *** and ***"
+    assert "abc" not in repr(scrub)
