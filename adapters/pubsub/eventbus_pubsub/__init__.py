@@ -7,6 +7,7 @@ Install it and ``EventBus("pubsub://my-project")`` works; ``PUBSUB_EMULATOR_HOST
     bus = EventBus(PubSubAdapter(PubSubConfig("my-project", provision=False)))
 """
 
+from eventbus_pubsub._acks import AckStats, PubSubAckError
 from eventbus_pubsub._adapter import PubSubAdapter
 from eventbus_pubsub._capabilities import CAPABILITIES
 from eventbus_pubsub._config import EMULATOR_ENV, FlowControl, PubSubConfig, RetryBackoff
@@ -18,7 +19,9 @@ from eventbus_pubsub._url import parse_pubsub_url
 __all__ = [
     "CAPABILITIES",
     "EMULATOR_ENV",
+    "AckStats",
     "FlowControl",
+    "PubSubAckError",
     "PubSubAdapter",
     "PubSubConfig",
     "PubSubDelivery",

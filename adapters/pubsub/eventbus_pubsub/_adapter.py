@@ -91,6 +91,11 @@ class PubSubAdapter:
         return self._capabilities
 
     @property
+    def subscriptions(self) -> tuple[PubSubSubscription, ...]:
+        """The open subscriptions (each with its ``ack_stats``)."""
+        return tuple(self._subscriptions)
+
+    @property
     def clients(self) -> Clients:
         """The google-cloud-pubsub async clients (for what the adapter does not cover)."""
         if self._clients is None:

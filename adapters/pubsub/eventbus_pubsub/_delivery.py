@@ -6,6 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from eventbus.adapter import DeadLetter, Message
+from eventbus_pubsub._acks import PubSubAckError
 
 if TYPE_CHECKING:
     from eventbus_pubsub._subscription import PubSubSubscription
@@ -23,9 +24,23 @@ class PubSubDelivery:
     makes the message come back after that long (the subscription's retry policy, if any, may add
     to it). Deadlines are whole seconds: the fraction is waited here first, holding the handler
     slot (as the bus's own emulation would); delays above 600 s are cut to 600 s.
+
+    ``ack()`` with exactly-once delivery returns once Pub/Sub confirmed the ack (transient
+    failures are retried meanwhile) and raises :class:`PubSubAckError` if it did not: the message
+    was not acked and comes back.
     """
 
-    __slots__ = ("_leased", "_sub", "ack_id", "attempt", "handed", "message", "size", "touched")
+    __slots__ = (
+        "_leased",
+        "_sub",
+        "ack_id",
+        "attempt",
+        "handed",
+        "message",
+        "message_id",
+        "size",
+        "touched",
+    )
 
     def __init__(
         self,
@@ -35,10 +50,12 @@ class PubSubDelivery:
         sub: PubSubSubscription,
         size: int,
         now: float,
+        message_id: str = "",
     ) -> None:
         self.message = message
         self.attempt = attempt
         self.ack_id = ack_id
+        self.message_id = message_id  # Pub/Sub's
         self.size = size
         self.touched = now  # when its ack deadline was last set (for the adapter's leaser)
         self.handed = False  # taken by the bus (whose lock renewal then extends it)
@@ -61,7 +78,9 @@ class PubSubDelivery:
             self._leased = False
             waiter = self._sub.acked(self)
             if waiter is not None:
-                await waiter
+                failure = await waiter
+                if failure is not None:
+                    raise PubSubAckError(self._sub.state.path, self.message_id, failure)
 
     async def nack(self, delay: float | None = None) -> None:
         if not self._leased:

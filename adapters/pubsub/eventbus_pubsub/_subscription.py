@@ -29,7 +29,7 @@ from google.api_core import exceptions as gexc
 from google.pubsub_v1 import types
 
 from eventbus.adapter import DeadLetter, Deliver, Message, SubscriptionSpec
-from eventbus_pubsub._acks import AckQueue
+from eventbus_pubsub._acks import AckQueue, AckStats
 from eventbus_pubsub._admin import SubscriptionState
 from eventbus_pubsub._client import Clients
 from eventbus_pubsub._delivery import PubSubDelivery
@@ -79,8 +79,13 @@ class PubSubSubscription:
         self._settings = settings
         self._publish_dead = dead_letter
         self._on_close = on_close
-        self._acks = AckQueue(clients, state.path, settings.timeout)
-        self._confirm = state.exactly_once
+        self._acks = AckQueue(
+            clients,
+            state.path,
+            settings.timeout,
+            exactly_once=state.exactly_once,
+            ack_deadline=state.ack_deadline,
+        )
         self._deadline = state.ack_deadline
         self._outstanding: dict[str, PubSubDelivery] = {}
         self._bytes = 0
@@ -103,6 +108,11 @@ class PubSubSubscription:
     @property
     def outstanding(self) -> int:
         return len(self._outstanding)
+
+    @property
+    def ack_stats(self) -> AckStats:
+        """Acks confirmed, failed and retried (confirmed only with exactly-once delivery)."""
+        return self._acks.stats
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -147,9 +157,10 @@ class PubSubSubscription:
 
     # -- settlement, called by PubSubDelivery -------------------------------------------------
 
-    def acked(self, delivery: PubSubDelivery) -> asyncio.Future[None] | None:
+    def acked(self, delivery: PubSubDelivery) -> asyncio.Future[str | None] | None:
+        """Queue the ack; with exactly-once, a future of None (confirmed) or why it was not."""
         self._forget(delivery, ok=True)
-        return self._acks.ack(delivery.ack_id, confirm=self._confirm)
+        return self._acks.ack(delivery.ack_id)
 
     def nacked(self, delivery: PubSubDelivery, seconds: int) -> None:
         self._forget(delivery, ok=False)
@@ -252,7 +263,9 @@ class PubSubSubscription:
             attempt = item.delivery_attempt or self._count(pm.message_id)
             attributes = pm.attributes
             message = Message({k: attributes[k] for k in attributes}, body, pm.ordering_key or None)
-            delivery = PubSubDelivery(message, attempt, item.ack_id, self, len(body), now)
+            delivery = PubSubDelivery(
+                message, attempt, item.ack_id, self, len(body), now, pm.message_id
+            )
             self._outstanding[item.ack_id] = delivery
             self._bytes += delivery.size
             if gate is None or gate.admit(delivery):

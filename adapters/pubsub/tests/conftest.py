@@ -22,3 +22,28 @@ def pstest() -> Iterator[PstestServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pstest_control() -> Iterator[PstestServer]:
+    """A second pstest server, with the ack fault-injection endpoint (``inject``)."""
+    try:
+        server = PstestServer(control=True).start()
+    except PstestUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def faults(pstest_control: PstestServer) -> Iterator[PstestServer]:
+    """``pstest_control`` with no fault rule left over from another test."""
+    pstest_control.clear_faults()
+    try:
+        yield pstest_control
+    finally:
+        pstest_control.clear_faults()
