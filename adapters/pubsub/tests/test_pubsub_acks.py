@@ -9,7 +9,6 @@ ModifyAckDeadline calls fail the way Pub/Sub does (see ``pstest-server/faults.go
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -164,6 +163,20 @@ async def test_transient_failures_are_retried_only_until_the_ack_deadline(
     assert queue.stats.failed == 1
 
 
+async def test_an_ack_still_unconfirmed_when_the_subscription_closes_raises(
+    adapter: PubSubAdapter, faults: PstestServer, channel: str
+) -> None:
+    (delivery,) = await receive(adapter, channel, "a")
+    faults.inject("Acknowledge", "UNAVAILABLE", times=100)
+    acking = asyncio.ensure_future(delivery.ack())
+    await wait_until(lambda: hits(faults)[0] >= 1, what="the first failed ack")
+    await only_subscription(adapter).close()
+    with pytest.raises(PubSubAckError, match="closed before Pub/Sub confirmed"):
+        async with asyncio.timeout(30):
+            await acking
+    assert record(faults, channel)["acks"] == 0
+
+
 async def test_a_nack_that_fails_transiently_is_sent_again(
     adapter: PubSubAdapter, faults: PstestServer, channel: str
 ) -> None:
@@ -199,34 +212,42 @@ async def test_at_least_once_acks_are_not_confirmed_but_retried_by_the_client(
 # -- through the bus --------------------------------------------------------------------------
 
 
-async def test_bus_transient_ack_failures_are_retried_and_the_event_is_not_redelivered(
+async def test_bus_transient_ack_failures_are_retried_and_the_events_are_not_redelivered(
     faults: PstestServer, channel: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     handled: list[str] = []
+    first_acks_seen_by_second: list[int] = []
 
     async def handler(event: Event[Any]) -> None:
         handled.append(event.id)
+        if len(handled) == 2:  # one handler at a time: the first one's ack() has returned
+            first = record(faults, channel, **{"ce-id": handled[0]})
+            first_acks_seen_by_second.append(first["acks"])
 
     async with EventBus(faults.url(PROJECT, exactly_once="true")) as bus:
-        sub = await bus.subscribe(channel, handler, group="g", ack_wait=10)
+        sub = await bus.subscribe(channel, handler, group="g", ack_wait=10, max_in_flight=1)
         channel = sub.channel
-        event = Event(type=sub.pattern, source="/acks")
+        events = [Event(type=sub.pattern, source="/acks") for _ in range(2)]
+        # the first ack request fails three times (whichever event is handled first)
         faults.inject("Acknowledge", "INVALID_ARGUMENT", reason=TRANSIENT, times=2)
-        faults.inject("Acknowledge", "UNAVAILABLE", attributes={"ce-id": event.id})
-        await bus.publish(event)
+        faults.inject("Acknowledge", "UNAVAILABLE")
+        await bus.publish_many(events)
         adapter = bus.adapter
         assert isinstance(adapter, PubSubAdapter)
         (subscription,) = adapter.subscriptions
         stats = subscription.ack_stats
-        await wait_until(lambda: stats.confirmed == 1, what="the confirmed ack")
-        # confirmed means pstest has it: the event cannot come back
-        assert record(faults, channel)["acks"] == 1
-        assert record(faults, channel)["deliveries"] == 1
+        await wait_until(lambda: stats.confirmed == 2, what="the confirmed acks")
+        assert first_acks_seen_by_second == [1]  # ack() returned only once Pub/Sub had it
+        # confirmed means pstest has them: they cannot come back
+        assert [(m["deliveries"], m["acks"]) for m in faults.messages(topic(channel))] == [
+            (1, 1),
+            (1, 1),
+        ]
         assert hits(faults) == [2, 1]
         assert (stats.retried, stats.failed) == (3, 0)
-        assert handled == [event.id]
-        assert sub.stats.handled == 1
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert sorted(handled) == sorted(e.id for e in events)
+        assert sub.stats.handled == 2
+    assert not [r for r in caplog.records if r.exc_info or "ack" in r.getMessage()]
 
 
 async def test_bus_a_permanent_ack_failure_is_reported_and_the_event_handled_again(
