@@ -103,3 +103,29 @@ def test_scrubber_replaces_longest_secrets_first() -> None:
     scrub = Scrubber(["abc", "abcdef", ""])
     assert scrub("key abcdef and abc") == "key *** and ***"
     assert "abc" not in repr(scrub)
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"),
+    [
+        ("true", pytest.fail.Exception),
+        ("1", pytest.fail.Exception),
+        ("false", pytest.skip.Exception),
+        (None, pytest.skip.Exception),
+    ],
+)
+def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type[BaseException]
+) -> None:
+    from eventbus.testing import unavailable
+
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    raised: BaseException | None = None
+    try:
+        unavailable("no such tool")
+    except BaseException as exc:  # Skipped and Failed derive from BaseException
+        raised = exc
+    assert type(raised) is outcome and "no such tool" in str(raised), repr(raised)

@@ -2,7 +2,8 @@
 
 ``AdapterConformance``: the scenario suite every adapter must pass (the in-memory adapter and
 every broker adapter run the same tests). ``run`` and ``wait_until``: small helpers for tests
-that drive a bus. ``PublishedEvents`` and ``ContractChecks``: capture and contract assertions
+that drive a bus. ``unavailable``: what a test does when a server or tool it needs is missing
+(fails in CI, skips elsewhere). ``PublishedEvents`` and ``ContractChecks``: capture and contract assertions
 (the pytest plugin, ``eventbus.testing.plugin``, offers them as ``eventbus_*`` fixtures). For
 fault injection in your own tests, use ``memory://NAME?seed=...`` with ``duplicate``,
 ``reorder``, ``crash_before_ack`` and ``slow`` (see the memory adapter docs).
@@ -10,6 +11,14 @@ fault injection in your own tests, use ``memory://NAME?seed=...`` with ``duplica
 
 from eventbus.testing._capture import PublishedEvents
 from eventbus.testing._conformance import AdapterConformance, run, wait_until
+from eventbus.testing._tools import unavailable
 from eventbus.testing.plugin import ContractChecks
 
-__all__ = ["AdapterConformance", "ContractChecks", "PublishedEvents", "run", "wait_until"]
+__all__ = [
+    "AdapterConformance",
+    "ContractChecks",
+    "PublishedEvents",
+    "run",
+    "unavailable",
+    "wait_until",
+]

@@ -75,6 +75,9 @@ class ConnectionEvents:
         on_closed: Callable[[], Awaitable[None]],
     ) -> None:
         self.last_error: BaseException | None = None
+        #: A refusal of the credentials: it explains a failed connect better than the
+        #: connection reset that often follows it (the server closes right after its -ERR).
+        self.refusal: BaseException | None = None
         self.client: Client | None = None
         self._scrub = scrub
         self._on_reconnect = on_reconnect
@@ -103,6 +106,8 @@ class ConnectionEvents:
                 )
             return
         self.last_error = exc
+        if self.refusal is None and describe(exc).startswith("authorization violation"):
+            self.refusal = exc
         if self._connected:
             log.warning("nats: %s", self._scrub(describe(exc)))
         elif isinstance(exc, ssl.SSLError) and self.client is not None:
@@ -162,7 +167,7 @@ async def open_connection(config: NatsConfig, events: ConnectionEvents, scrub: S
         await nc.connect(**options)
     except Exception as exc:
         cause = events.last_error if isinstance(exc, nats.errors.NoServersError) else exc
-        cause = cause or exc
+        cause = events.refusal or cause or exc
         raise BrokerConnectionError(
             scrub(f"cannot connect to NATS at {where}: {describe(cause)}")
         ) from exc

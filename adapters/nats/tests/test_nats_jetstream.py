@@ -67,7 +67,7 @@ def test_provision_false_names_the_missing_stream(
                 await bus.publish(Event(type="absent.thing", source="/t"))
         fixed = NatsConfig(
             servers=(server.address,),
-            streams=(StreamConfig(name="ORDERS", subjects=("orders.>",)),),
+            streams=(StreamConfig(name="ORDERS", subjects=("orders.>",), retention="limits"),),
             provision=False,
         )
         with pytest.raises(ConfigurationError, match="'ORDERS'"):
@@ -78,7 +78,10 @@ def test_provision_false_names_the_missing_stream(
             await bus.publish(Event(type="orders.placed", source="/t"))
             with pytest.raises(ConfigurationError, match="no JetStream stream captures"):
                 await bus.publish(Event(type="payments.captured", source="/t"))
-        assert (await stream_info(server, "ORDERS")).state.messages >= 0
+        info = await stream_info(server, "ORDERS")
+        assert list(info.config.subjects) == ["orders.>"]
+        assert str(info.config.retention) in ("limits", "RetentionPolicy.LIMITS")
+        assert info.state.messages == 1  # orders.placed, stored; payments.captured refused
 
     run(scenario())
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from eventbus_nats import (
     CORE,
@@ -156,3 +159,26 @@ def test_capability_tables() -> None:
     assert CORE.support(Semantic.CONSUMER_GROUPS) is Support.NATIVE
     assert JETSTREAM.binding == CORE.binding == "ce-headers"
     assert JETSTREAM.limits.max_message_bytes == 1024 * 1024
+
+
+def _outcome(action: Callable[[], object]) -> BaseException | None:
+    """What ``action`` raised, skips and failures included (so a skip cannot hide here)."""
+    try:
+        action()
+    except BaseException as exc:  # pytest's Skipped/Failed derive from BaseException
+        return exc
+    return None
+
+
+def test_a_missing_nats_server_fails_the_run_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from nats_launcher import require_nats_server
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nats-server there
+    monkeypatch.setenv("CI", "true")
+    failed = _outcome(require_nats_server)
+    assert isinstance(failed, pytest.fail.Exception), repr(failed)
+    assert "nats-server is not installed" in str(failed)
+    monkeypatch.delenv("CI")
+    assert isinstance(_outcome(require_nats_server), pytest.skip.Exception)
