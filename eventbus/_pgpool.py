@@ -2,7 +2,9 @@
 
 Connections are opened lazily, up to ``size``, in autocommit mode; a broken one is dropped and
 replaced on the next acquire. Every psycopg error leaves as :class:`~eventbus.StoreError` naming
-the store by its redacted URL, so no password reaches a log.
+the store by its redacted URL; psycopg's own text is cleaned of the URL's secrets (and of any
+fragment of it that psycopg quotes), and chained only when it held none, so no password reaches
+a log. A libpq ``key=value`` string is refused with its password hidden.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from eventbus._dbutil import require
-from eventbus._errors import ConfigurationError, StoreError, redact_url
+from eventbus._errors import ConfigurationError, StoreError
+from eventbus._redact import redact_text, redact_url
 
 __all__ = ["PgPool"]
 
@@ -41,8 +44,14 @@ class PgPool:
         return self._psycopg.Error  # type: ignore[no-any-return]
 
     def fail(self, what: str, exc: BaseException) -> StoreError:
-        text = str(exc).replace(self._dsn, redact_url(self._dsn)).strip().splitlines()
-        return StoreError(f"{what} failed: {type(exc).__name__}: {' '.join(text)}", store=self.name)
+        """The StoreError for psycopg's ``exc``; raise it as it is (the chain is set here)."""
+        raw = str(exc)
+        clean = redact_text(raw, self._dsn)
+        text = " ".join(clean.strip().splitlines())
+        error = StoreError(f"{what} failed: {type(exc).__name__}: {text}", store=self.name)
+        error.__cause__ = exc if clean == raw else None  # chained only when it holds no secret
+        error.__suppress_context__ = True
+        return error
 
     async def create_schema(self, conn: Any, *statements: str) -> None:
         """Run ``CREATE ... IF NOT EXISTS`` statements, tolerating another process doing the
@@ -59,7 +68,7 @@ class PgPool:
         try:
             yield conn
         except self._psycopg.Error as exc:
-            raise self.fail(what, exc) from exc
+            raise self.fail(what, exc)  # noqa: B904 (fail() sets the cause)
         finally:
             await self._give_back(conn)
 
@@ -81,7 +90,7 @@ class PgPool:
                 self._opened -= 1
                 self._available.notify()
             if isinstance(exc, self._psycopg.Error):
-                raise self.fail(f"{what}: connecting", exc) from exc
+                raise self.fail(f"{what}: connecting", exc)  # noqa: B904 (fail() sets the cause)
             raise
 
     async def _give_back(self, conn: Any) -> None:

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from eventbus._dbutil import require
-from eventbus._errors import ConfigurationError, StoreError, redact_url
+from eventbus._errors import ConfigurationError, StoreError
 from eventbus._idempotency._store import DEFAULT_RETENTION, ClaimStatus, check_retention
+from eventbus._redact import redact_text, redact_url
 
 __all__ = ["RedisIdempotencyStore"]
 
@@ -52,6 +53,7 @@ class RedisIdempotencyStore:
             raise ConfigurationError("pass either a Redis URL or a redis.asyncio client")
         self._retention = check_retention(retention)
         self._prefix = prefix
+        self._url = url or ""
         self._target = redact_url(url) if url else repr(client)
         self._name = f"redis idempotency store {self._target}"
         self._owns_client = client is None
@@ -62,7 +64,12 @@ class RedisIdempotencyStore:
                     f"not a Redis URL: {redact_url(url)!r} (expected redis://, rediss:// or unix://)"
                 )
             asyncio_redis = require("redis.asyncio", "redis")
-            client = asyncio_redis.Redis.from_url(url)
+            try:
+                client = asyncio_redis.Redis.from_url(url)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"not a usable Redis URL: {redact_url(url)!r}: {redact_text(str(exc), url)}"
+                ) from None
         self._client = client
         self._errors: tuple[type[BaseException], ...] = (
             require("redis.exceptions", "redis").RedisError,
@@ -82,10 +89,11 @@ class RedisIdempotencyStore:
         try:
             return await fn()
         except self._errors as exc:
-            # Never str(exc) alone: a connection error may repeat the URL. Name the class.
-            raise StoreError(
-                f"{what} failed: {type(exc).__name__}: {exc}", store=self._name
-            ) from exc
+            # A connection error may repeat the URL: clean it, chain it only when it was clean.
+            raw = str(exc)
+            clean = redact_text(raw, self._url)
+            error = StoreError(f"{what} failed: {type(exc).__name__}: {clean}", store=self._name)
+            raise error from (exc if clean == raw else None)
 
     async def claim(self, key: str, owner: str, lease: float) -> ClaimStatus:
         name, mine = self._prefix + key, b"p:" + owner.encode()
