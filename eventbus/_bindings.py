@@ -79,6 +79,7 @@ from eventbus._wire import (
     parse_time_text,
     set_data,
     text,
+    unreadable,
 )
 
 __all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
@@ -327,7 +328,11 @@ def _decode_ce_fast(
         values = "".join(headers.values())
     except TypeError:
         return None
-    if keys.lower() != keys or (escaped and ("%" in values or '"' in values)):
+    if (
+        not keys.isascii()  # msgspec would choke on a lone surrogate in a name
+        or keys.lower() != keys
+        or (escaped and ("%" in values or '"' in values))
+    ):
         return None
     try:
         f = _to_fields(headers, _CeFields)
@@ -475,31 +480,52 @@ def _ce_where_ct(name: str) -> str:
     return "content-type" if name == "datacontenttype" else "ce-" + name
 
 
+# Each decoder turns any exception other than a DecodeError into one (safety net: whatever a
+# broker hands over, the caller sees only DecodeError / DataDecodeError).
+
+
 def _decode_ce_headers(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
-    fast = _decode_ce_fast(headers, body, data_type, True)
-    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, True)
+    try:
+        fast = _decode_ce_fast(headers, body, data_type, True)
+        return fast if fast is not None else _decode_ce_slow(headers, body, data_type, True)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise unreadable(exc) from exc
 
 
 def _decode_pubsub(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
-    fast = _decode_ce_fast(headers, body, data_type, False)
-    return fast if fast is not None else _decode_ce_slow(headers, body, data_type, False)
+    try:
+        fast = _decode_ce_fast(headers, body, data_type, False)
+        return fast if fast is not None else _decode_ce_slow(headers, body, data_type, False)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise unreadable(exc) from exc
 
 
 def _decode_amqp(message: Message, data_type: Any = None) -> Event[Any]:
-    return decode_amqp(message.headers, message.body, data_type)
+    try:
+        return decode_amqp(message.headers, message.body, data_type)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise unreadable(exc) from exc
 
 
 def _decode_kafka(message: Message, data_type: Any = None) -> Event[Any]:
-    headers, body = to_ce_form(message.headers), message.body
     try:
+        headers, body = to_ce_form(message.headers), message.body
         fast = _decode_ce_fast(headers, body, data_type, False)
         if fast is not None:
             return fast
         return _decode_ce_slow(headers, body, data_type, False, kafka_name)
     except DecodeError as exc:
         raise kafka_where(exc) from None
+    except Exception as exc:
+        raise unreadable(exc) from exc
 
 
 _DECODERS: Final[Mapping[str, Callable[[Message, Any], Event[Any]]]] = {
@@ -588,6 +614,17 @@ def _annotate_json(body: bytes, values: Mapping[str, ExtensionValue]) -> bytes |
     return json_encode(members)
 
 
+def _sendable(value: Any, escape: bool) -> Any:
+    """A received header value as a string a ce- transport can send again: invalid UTF-8
+    percent-encoded (ce-headers) or replaced, a repeated header's values joined."""
+    if isinstance(value, bytes | bytearray):
+        raw = bytes(value)
+        return quote(raw, safe=_SAFE) if escape else raw.decode("utf-8", "replace")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_sendable(v, escape)) for v in value)
+    return value
+
+
 def _annotate_headers(
     headers: Mapping[Any, Any], binding: str, values: Mapping[str, ExtensionValue]
 ) -> dict[Any, Any]:
@@ -595,27 +632,40 @@ def _annotate_headers(
         return annotate_amqp(headers, values)
     prefix = KAFKA_PREFIX if binding == "kafka" else "ce-"
     drop = {prefix + n for n in values}
-    out = {k: v for k, v in headers.items() if (key_text(k) or "").lower() not in drop}
     escape = binding == "ce-headers"
+    out = {
+        k: v if type(v) is str else _sendable(v, escape)
+        for k, v in headers.items()
+        if (key_text(k) or "").lower() not in drop
+    }
     for name, value in values.items():
         wire = to_canonical(value)
         out[prefix + name] = _percent_encode(wire) if escape else wire
     return out
 
 
-def annotate(message: Message, binding: str, attributes: Mapping[str, ExtensionValue]) -> Message:
+def annotate(
+    message: Message,
+    binding: str,
+    attributes: Mapping[str, ExtensionValue],
+    *,
+    in_headers: bool = False,
+) -> Message:
     """A copy of ``message`` with extension ``attributes`` added or replaced; data untouched.
 
-    Binary mode: headers. Structured mode: members of the JSON body, or headers when the body
-    is not a JSON object. Never fails on a malformed message; raises
-    :class:`InvalidEventError` only for invalid attribute names or value types.
+    Binary mode (or ``in_headers``): headers. Structured mode: members of the JSON body, or
+    headers when the body is not a JSON object. Received header values a transport could not
+    send again (bytes that are not UTF-8, a repeated header) are made sendable. Never fails on
+    a malformed message; raises :class:`InvalidEventError` only for invalid attribute names or
+    value types.
     """
     if binding not in BINDINGS:
         raise _unknown(binding)
     values = _checked(attributes)
     headers = message.headers
-    if _is_structured(message, binding):
+    if not in_headers and _is_structured(message, binding):
         body = _annotate_json(message.body, values)
         if body is not None:
-            return msgspec.structs.replace(message, headers=dict(headers), body=body)
+            plain = _annotate_headers(headers, binding, {})
+            return msgspec.structs.replace(message, headers=plain, body=body)
     return msgspec.structs.replace(message, headers=_annotate_headers(headers, binding, values))

@@ -9,7 +9,14 @@ import msgspec
 
 from eventbus._errors import DataDecodeError, EncodeError
 
-__all__ = ["convert_data", "decode_data", "encode_data", "is_json_type", "is_text_type"]
+__all__ = [
+    "convert_data",
+    "data_type_problem",
+    "decode_data",
+    "encode_data",
+    "is_json_type",
+    "is_text_type",
+]
 
 T = TypeVar("T")
 
@@ -60,6 +67,25 @@ def _decoder_for(kind: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(kind)
 
 
+def type_name(kind: Any) -> str:
+    return getattr(kind, "__qualname__", None) or repr(kind)
+
+
+def data_type_problem(kind: Any) -> str | None:
+    """Why event data cannot be decoded into ``kind`` (msgspec does not support it), or None."""
+    if kind is None or kind is Any:
+        return None
+    try:
+        msgspec.json.Decoder(kind)
+    except TypeError as exc:
+        return str(exc)
+    return None
+
+
+def _unsupported(kind: Any, exc: TypeError) -> DataDecodeError:
+    return DataDecodeError(f"cannot decode data into {type_name(kind)}: {exc}", where="data")
+
+
 def _data_error(exc: Exception) -> DataDecodeError:
     text = str(exc)
     where = "$"
@@ -83,8 +109,12 @@ def decode_data(body: bytes, content_type: str | None, kind: Any = None) -> Any:
             return _decoder_for(kind).decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise _data_error(exc) from None
-        except TypeError:  # an unsupported annotation: fall back to a generic decode + convert
-            return convert_data(_generic_decode(body), kind)
+        except TypeError:  # an unhashable annotation: fall back to a generic decode + convert
+            try:
+                value = _generic_decode(body)
+            except msgspec.DecodeError as exc:
+                raise _data_error(exc) from None
+            return convert_data(value, kind)
     if not body:
         return None
     if kind is str or (kind in (None, Any) and is_text_type(content_type)):
@@ -97,7 +127,7 @@ def decode_data(body: bytes, content_type: str | None, kind: Any = None) -> Any:
     if kind is None or kind is Any:
         return body
     raise DataDecodeError(
-        f"cannot decode {content_type!r} data into {getattr(kind, '__name__', kind)}",
+        f"cannot decode {content_type!r} data into {type_name(kind)}",
         where="data",
     )
 
@@ -115,3 +145,5 @@ def convert_data(value: Any, kind: type[T]) -> T:
         return msgspec.convert(value, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise _data_error(exc) from None
+    except TypeError as exc:  # a type msgspec cannot convert into
+        raise _unsupported(kind, exc) from None

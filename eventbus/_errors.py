@@ -92,6 +92,10 @@ class DecodeError(EventBusError, ValueError):
     """A message could not be read as a CloudEvent. ``where`` names the header, member or attribute."""
 
     def __init__(self, message: str, *, where: str | None = None) -> None:
+        if where is not None and not where.isprintable():
+            # A received name may hold anything (a lone surrogate, a control character): show
+            # it escaped, so the error text can be logged, printed and encoded anywhere.
+            where = where.encode("ascii", "backslashreplace").decode("ascii")
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
 

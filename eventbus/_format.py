@@ -28,6 +28,7 @@ from eventbus._wire import (
     json_encode,
     json_value,
     parse_time_text,
+    unreadable,
 )
 
 __all__ = ["from_json", "from_json_batch", "read_structured", "to_json", "to_json_batch"]
@@ -117,7 +118,12 @@ def from_json(body: bytes, data_type: Any = None) -> Event[Any]:
     members = _parse(body)
     if not isinstance(members, dict):
         raise DecodeError("a CloudEvent must be a JSON object", where="body")
-    return event_from_members(members, data_type, _same)
+    try:
+        return event_from_members(members, data_type, _same)
+    except DecodeError:
+        raise
+    except Exception as exc:  # a safety net: callers see only DecodeError
+        raise unreadable(exc) from exc
 
 
 def from_json_batch(body: bytes, data_type: Any = None) -> list[Event[Any]]:
@@ -129,7 +135,12 @@ def from_json_batch(body: bytes, data_type: Any = None) -> list[Event[Any]]:
     for i, members in enumerate(items):
         if not isinstance(members, dict):
             raise DecodeError("a CloudEvent must be a JSON object", where=f"[{i}]")
-        events.append(event_from_members(members, data_type, _item_where(i)))
+        try:
+            events.append(event_from_members(members, data_type, _item_where(i)))
+        except DecodeError:
+            raise
+        except Exception as exc:  # a safety net: callers see only DecodeError
+            raise unreadable(exc) from exc
     return events
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from eventbus._data import data_type_problem, type_name
 from eventbus._errors import ConfigurationError
 from eventbus._event import Event
 from eventbus._middleware import ConsumeContext
@@ -89,9 +90,15 @@ def inspect_handler(handler: Handler, data_type: Any = None) -> HandlerInfo:
             args = (event, ctx) if wants_context else (event,)
             await asyncio.to_thread(partial(handler, *args))
 
+    kind = data_type if data_type is not None else declared
+    problem = data_type_problem(kind)
+    if problem is not None:
+        raise ConfigurationError(
+            f"handler {name!r}: event data cannot be decoded into {type_name(kind)}: {problem}"
+        )
     return HandlerInfo(
         call=call,
-        data_type=data_type if data_type is not None else declared,
+        data_type=kind,
         name=name,
         direct=handler if is_async and not wants_context else None,
     )

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import msgspec
 
-from eventbus._data import _data_error, decode_data, encode_data
+from eventbus._data import _data_error, _unsupported, decode_data, encode_data
 from eventbus._errors import DataDecodeError, DecodeError, EncodeError, InvalidEventError
 from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
 from eventbus._types import ExtensionValue, parse_time, to_canonical
@@ -50,7 +50,22 @@ def text(value: object, where: str) -> str:
             return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             raise DecodeError("is not valid UTF-8", where=where) from None
+    if isinstance(value, list | tuple):  # a transport that keeps repeated headers (NATS)
+        raise DecodeError(f"appears {len(value)} times; it must appear once", where=where)
     raise DecodeError(f"must be a string, not {type(value).__name__}", where=where)
+
+
+def shown(name: str) -> str:
+    """A received name fit for error text: non-printable characters (a lone surrogate, a
+    control character) escaped, so the text can be logged, printed and encoded anywhere."""
+    if name.isprintable():
+        return name
+    return name.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def unreadable(exc: Exception) -> DecodeError:
+    """The DecodeError for an unexpected failure while reading a message (a safety net)."""
+    return DecodeError(f"cannot be read: {type(exc).__name__}: {shown(str(exc))}", where="message")
 
 
 def key_text(key: object) -> str | None:
@@ -124,6 +139,8 @@ def coerce_data(value: Any, ctype: str | None, data_type: Any) -> Any:
         return msgspec.convert(value, data_type)
     except msgspec.ValidationError as exc:
         raise _data_error(exc) from None
+    except TypeError as exc:  # a type msgspec cannot convert into
+        raise _unsupported(data_type, exc) from None
 
 
 # -- building events ---------------------------------------------------------------------------
@@ -163,7 +180,7 @@ def build_event(
             data=data,
         )
     except InvalidEventError as exc:
-        wheres = [where(p.where.removeprefix("extensions.")) for p in exc.problems]
+        wheres = [shown(where(p.where.removeprefix("extensions."))) for p in exc.problems]
         lines = "; ".join(f"{w}: {p.message}" for w, p in zip(wheres, exc.problems, strict=True))
         raise DecodeError(
             f"not a valid CloudEvent ({len(wheres)} problem(s)): {lines}",

@@ -21,6 +21,11 @@ _tricky_char = st.sampled_from([" ", '"', "%", "\\", "é", "€", "😀", "\ufff
 _ascii_char = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 
 
+def any_text(max_size: int = 16) -> st.SearchStrategy[str]:
+    """Any str a transport could hand over, lone surrogates and control characters included."""
+    return st.text(st.characters(exclude_categories=()), max_size=max_size)
+
+
 def ce_text(min_size: int = 1, max_size: int = 24) -> st.SearchStrategy[str]:
     """Valid CloudEvents Strings, mostly printable ASCII (the fast paths), sometimes anything."""
     return st.one_of(
@@ -151,6 +156,8 @@ _header_names = st.one_of(
         ]
     ),
     st.text(max_size=16),
+    any_text(max_size=16),  # lone surrogates included
+    st.sampled_from(["ce-\ud800", "ce-id\udc00", "ce-\x00", "cloudEvents_\udfff"]),
     st.binary(max_size=8),
 )
 _header_values = st.one_of(
@@ -174,12 +181,16 @@ _header_values = st.one_of(
         ]
     ),
     st.text(max_size=16),
+    any_text(max_size=16),
+    st.sampled_from(["\ud800", "a\udc00b", "%41\ud800", '"\ud800"']),
     st.binary(max_size=8),
     st.integers(),
     st.booleans(),
     st.datetimes(),
     st.none(),
     st.floats(),
+    # A transport that keeps repeated headers (NATS) hands over a list.
+    st.lists(st.one_of(st.text(max_size=6), st.binary(max_size=4)), min_size=2, max_size=3),
 )
 _bodies = st.one_of(
     st.binary(max_size=40),

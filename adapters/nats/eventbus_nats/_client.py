@@ -6,7 +6,8 @@ character of every name when parsing. For the ce- headers of binary mode this cl
 - sends the very bytes nats-py would, built in one pass (any header that is not plain ASCII
   with a known-good name and a value without surrounding whitespace or line breaks takes
   nats-py's own path);
-- parses a header block in one decode, with nats-py's results (tests compare both).
+- parses a header block in one decode, with nats-py's results except where nats-py would hide
+  a broken message from the bindings' checks (invalid UTF-8, a repeated name; tests compare).
 If a future nats-py stops calling these hooks, the overrides are simply unused.
 """
 
@@ -33,26 +34,73 @@ def _remember(names: set[str], name: str) -> None:
     names.add(name)
 
 
-def parse_header_lines(raw: bytes, known: set[str]) -> dict[str, str]:
-    """``Name: value`` lines (CRLF-separated) to a dict, as nats-py's own parser reads them.
+def parse_header_lines(raw: bytes, known: set[str]) -> dict[str, Any]:
+    """``Name: value`` lines (CRLF-separated) to a dict, as nats-py's own parser reads them,
+    except that nothing is hidden from the bindings' checks:
 
-    Names that are not ASCII or contain whitespace are skipped; values are UTF-8 with
-    replacement characters for invalid bytes, surrounding ASCII whitespace removed. ``known``
-    caches names already found valid.
+    - a value that is not valid UTF-8 stays ``bytes`` (nats-py would put U+FFFD in its place
+      and the event would read as valid; the decoders reject it as a ``DecodeError``);
+    - a name that appears more than once maps to the list of its values (nats-py keeps the
+      last; the decoders reject a repeated ``ce-`` header).
+
+    Names that are not ASCII or contain whitespace are skipped; surrounding ASCII whitespace
+    is removed from values. ``known`` caches names already found valid.
     """
-    out: dict[str, str] = {}
-    for line in raw.decode("utf-8", "replace").split("\r\n"):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_lines_bytes(raw)
+    out: dict[str, Any] = {}
+    for line in text.split("\r\n"):
         name, sep, value = line.partition(":")
         if not sep:
             continue
         if name in known:
-            out[name] = value.strip(_ASCII_SPACE)
-            continue
-        key = name.strip(_ASCII_SPACE)
-        if key.isascii() and _SPACE_IN_NAME(key) is None:
-            out[key] = value.strip(_ASCII_SPACE)
+            key = name
+        else:
+            key = name.strip(_ASCII_SPACE)
+            if not key.isascii() or _SPACE_IN_NAME(key) is not None:
+                continue
             if key == name:
                 _remember(known, key)
+        value = value.strip(_ASCII_SPACE)
+        if key in out:
+            _repeat(out, key, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _repeat(out: dict[str, Any], key: str, value: str | bytes) -> None:
+    seen = out[key]
+    if type(seen) is list:
+        seen.append(value)
+    else:
+        out[key] = [seen, value]
+
+
+def _parse_lines_bytes(raw: bytes) -> dict[str, Any]:
+    """The slow path of :func:`parse_header_lines` for a block that is not valid UTF-8."""
+    out: dict[str, Any] = {}
+    for line in raw.split(b"\r\n"):
+        name, sep, raw_value = line.partition(b":")
+        if not sep:
+            continue
+        try:
+            key = name.strip().decode("ascii")
+        except UnicodeDecodeError:
+            continue
+        if _SPACE_IN_NAME(key) is not None:
+            continue
+        value: str | bytes = raw_value.strip()
+        try:
+            value = raw_value.strip().decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # kept as bytes: the decoders say "is not valid UTF-8"
+        if key in out:
+            _repeat(out, key, value)
+        else:
+            out[key] = value
     return out
 
 
@@ -88,7 +136,7 @@ class AdapterClient(Client):
         self._good_header_names: set[str] = set()
         self._known_header_names: set[str] = set()
 
-    def _parse_header_lines(self, raw: bytes) -> dict[str, str]:  # type: ignore[override]
+    def _parse_header_lines(self, raw: bytes) -> dict[str, Any]:  # type: ignore[override]
         return parse_header_lines(raw, self._known_header_names)
 
     async def _send_publish(
