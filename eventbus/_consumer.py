@@ -5,7 +5,13 @@ Settlement rules, the same on every adapter:
 - the handler raised, attempts left: retry after the RetryPolicy's delay (broker nack-with-delay
   where native, else sleep-then-nack, else an in-process retry where the broker cannot redeliver);
 - attempts exhausted, or the message is not a valid event (or its data not the declared type):
-  dead-letter with the failure recorded as extension attributes, then go on with the next one.
+  dead-letter with the failure recorded as extension attributes, then go on with the next one;
+  a dead letter too large for the broker is shortened, then truncated (see ``_dead_letters``);
+- a dead letter that cannot be stored: nack, never ack (the broker keeps the message).
+
+Every failed attempt is logged (rate-limited per subscription): retries at INFO (the traceback
+when DEBUG is enabled), dead letters at WARNING with the traceback, drops and dead-letter
+failures at ERROR.
 """
 
 from __future__ import annotations
@@ -15,27 +21,25 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import msgspec
 
 from eventbus._adapter import (
     Adapter,
     AdapterSubscription,
-    DeadLetter,
     Delivery,
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._bindings import annotate, decoder
-from eventbus._errors import DataDecodeError, DecodeError, RejectedEventError
+from eventbus._bindings import decoder
+from eventbus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, log_fields, sanitise
+from eventbus._errors import DataDecodeError, RejectedEventError
 from eventbus._event import Event
+from eventbus._logs import RateLimitedLog
 from eventbus._middleware import ConsumeContext, ConsumeNext
 from eventbus._pool import WorkerPool
 from eventbus._retry import RetryPolicy
-from eventbus._types import ExtensionValue, utc_now
 
 if TYPE_CHECKING:
     from eventbus._handler import HandlerInfo
@@ -43,22 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["DEAD_LETTER_ATTRIBUTES", "Subscription", "SubscriptionStats"]
 
 log = logging.getLogger("eventbus")
-
-#: Extension attributes the bus records on a dead-lettered event.
-DEAD_LETTER_ATTRIBUTES = (
-    "deadletterreason",  # handler-error | decode-error | data-error | a RejectedEventError's reason
-    "deadlettererrortype",  # the exception's class name
-    "deadlettererror",  # the exception's message (sanitised, at most 512 characters)
-    "deadletterattempts",  # attempts made
-    "deadletterchannel",  # the channel the event was consumed from
-    "deadlettertime",  # when it was dead-lettered
-)
-_MAX_ERROR_TEXT = 512
-
-
-def _sanitise(text: str) -> str:
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    return cleaned[:_MAX_ERROR_TEXT] or "(no message)"
 
 
 @dataclass
@@ -148,6 +136,15 @@ class Subscription:
         self._closed = asyncio.Event()
         self._running = asyncio.Event()  # cleared while paused
         self._running.set()
+        self._retry_log = RateLimitedLog(log, f"retry lines on {pattern!r}")
+        self._dead_log = RateLimitedLog(log, f"dead-letter lines on {pattern!r}")
+        self._dead_letterer = DeadLetterer(
+            runtime.adapter,
+            runtime.binding,
+            spec,
+            native=self._plan.native_dead_letter,
+            log=self._dead_log,
+        )
 
     # -- public ------------------------------------------------------------------------------
 
@@ -194,6 +191,8 @@ class Subscription:
                 await self._adapter_sub.close()
         finally:
             self._closed.set()
+            self._retry_log.flush()
+            self._dead_log.flush()
         if not drained:
             log.warning(
                 "eventbus: subscription %r closed with handlers still running; "
@@ -278,7 +277,7 @@ class Subscription:
         message = delivery.message
         try:
             event = self._decode(message, self._data_type)
-        except DecodeError as exc:
+        except Exception as exc:  # not only DecodeError: nothing may redeliver forever
             reason = "data-error" if isinstance(exc, DataDecodeError) else "decode-error"
             await self._dead_letter(delivery, reason, exc, delivery.attempt)
             return
@@ -328,14 +327,28 @@ class Subscription:
         """Settle a failed attempt. True means: retry now, in process (the broker cannot)."""
         if isinstance(exc, RejectedEventError):
             self._forget(event)
-            await self._dead_letter(delivery, exc.reason, exc, attempt)
+            if not await self._dead_letter(delivery, exc.reason, exc, attempt, event.id):
+                self._remember(event, attempt)
             return False
         if self.retry.exhausted(attempt):
             self._forget(event)
-            await self._dead_letter(delivery, "handler-error", exc, attempt)
+            if not await self._dead_letter(delivery, "handler-error", exc, attempt, event.id):
+                self._remember(event, attempt)  # the next delivery dead-letters again
             return False
         self.stats.retried += 1
         delay = self.retry.delay(attempt, self._rt.rng)
+        self._retry_log.log(
+            logging.INFO,
+            "eventbus: attempt %d of event %s on %r failed, retrying in %.3f s: %s: %s",
+            attempt,
+            event.id,
+            self.channel,
+            delay,
+            type(exc).__name__,
+            sanitise(str(exc)),
+            exc_info=exc if log.isEnabledFor(logging.DEBUG) else None,
+            extra=self._fields(event.id, attempt, "retry"),
+        )
         if self._plan.broker_redelivers:
             self._remember(event, attempt)
             if self._plan.broker_delays:
@@ -365,53 +378,19 @@ class Subscription:
         if self._local_attempts:
             self._local_attempts.pop(event.id, None)
 
+    def _fields(self, event_id: str | None, attempt: int, outcome: str) -> dict[str, object]:
+        return log_fields(self.channel, self.group, event_id, attempt, outcome)
+
     async def _dead_letter(
-        self, delivery: Delivery, reason: str, exc: BaseException, attempt: int
-    ) -> None:
-        channel = self.spec.dead_letter_channel
-        error_text = _sanitise(str(exc))
-        if channel is None:
-            log.error(
-                "eventbus: dropping a message on %r (%s: %s) - no dead-letter channel",
-                self.channel,
-                reason,
-                error_text,
-            )
-            await delivery.ack()
-            return
-        attributes: Mapping[str, ExtensionValue] = {
-            "deadletterreason": reason,
-            "deadlettererrortype": type(exc).__name__,
-            "deadlettererror": error_text,
-            "deadletterattempts": attempt,
-            "deadletterchannel": self.channel,
-            "deadlettertime": utc_now(),
-        }
-        annotated = annotate(delivery.message, self._rt.binding, attributes)
-        if annotated.dedupe_id is not None:
-            # Where broker dedupe spans both channels (a JetStream stream), the original's id
-            # would make the dead letter look like a duplicate of the event itself.
-            annotated = msgspec.structs.replace(
-                annotated, dedupe_id=f"{annotated.dedupe_id}:dead-letter"
-            )
-        log.warning(
-            "eventbus: dead-lettering a message from %r to %r after %d attempt(s): %s: %s",
-            self.channel,
-            channel,
-            attempt,
-            type(exc).__name__,
-            error_text,
-        )
-        try:
-            if self._plan.native_dead_letter:
-                await delivery.dead_letter(
-                    DeadLetter(annotated, channel, reason, f"{type(exc).__name__}: {error_text}")
-                )
-            else:
-                await self._rt.adapter.publish(channel, [annotated])
-                await delivery.ack()
-        except Exception:
-            log.exception("eventbus: dead-lettering failed; the message goes back to the broker")
-            await delivery.nack(None)
-            return
-        self.stats.dead_lettered += 1
+        self,
+        delivery: Delivery,
+        reason: str,
+        exc: BaseException,
+        attempt: int,
+        event_id: str | None = None,
+    ) -> bool:
+        """Dead-letter ``delivery`` (see ``DeadLetterer``); False when it went back (nacked)."""
+        done = await self._dead_letterer.settle(delivery, reason, exc, attempt, event_id)
+        if done is True:
+            self.stats.dead_lettered += 1
+        return done is not False

@@ -22,13 +22,22 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import msgspec
 import pytest
 
-from eventbus._adapter import DEAD_LETTER_GROUP, Capabilities, Delivery, Semantic, SubscriptionSpec
-from eventbus._bindings import ContentMode, decode
+from eventbus._adapter import (
+    DEAD_LETTER_GROUP,
+    AdapterSubscription,
+    Capabilities,
+    Delivery,
+    Semantic,
+    SubscriptionSpec,
+)
+from eventbus._bindings import ContentMode, decode, encode
 from eventbus._bus import EventBus
+from eventbus._dead_letters import wire_size
 from eventbus._errors import LimitExceededError, UnsupportedSemanticError
 from eventbus._event import Event
 from eventbus._message import Message
@@ -61,6 +70,30 @@ async def wait_until(
         await asyncio.sleep(0.005)
 
 
+def near_limit_event(
+    event_type: str, limit: int, binding: str, mode: ContentMode = ContentMode.BINARY
+) -> Event[str]:
+    """An event whose message is within 100 bytes of ``limit`` (as brokers count it: headers
+    with framing, and the body), so its annotated dead letter does not fit."""
+    event = Event(type=event_type, source="/c", data="")
+    size = wire_size(encode(event, binding, mode))
+    return Event(
+        type=event_type, source="/c", id=event.id, time=event.time, data="x" * (limit - size - 60)
+    )
+
+
+def dead_letter_headers(message: Message) -> dict[str, Any]:
+    """The dead-letter attributes in a dead letter's headers (any binding's prefix)."""
+    out: dict[str, Any] = {}
+    for key, value in message.headers.items():
+        low = key.lower()
+        for prefix in ("ce-", "cloudevents_", "cloudevents:"):
+            if low.startswith(prefix + "deadletter"):
+                text = value.decode() if isinstance(value, bytes) else value
+                out[low[len(prefix) :]] = unquote(text) if isinstance(text, str) else text
+    return out
+
+
 async def settle(seconds: float = 0.3) -> None:
     """Give stray (wrong) deliveries a chance to show up before asserting they did not."""
     await asyncio.sleep(seconds)
@@ -71,6 +104,15 @@ class AdapterConformance:
 
     #: Seconds a broker may take to start delivering to a fresh subscription.
     subscribe_settle: float = 0.0
+    #: An ``ack_wait`` (seconds) the adapter honours on ``short_ack_bus_url``: an unacked
+    #: message comes back after about this long, so tests can check that acks were sent.
+    short_ack_wait: float = 1.0
+
+    @pytest.fixture
+    def short_ack_bus_url(self, bus_url: str) -> str:
+        """A URL whose subscriptions honour ``ack_wait=short_ack_wait`` (override where the
+        broker's ack deadline or lock duration is configured on the URL)."""
+        return bus_url
 
     @pytest.fixture
     def bus_url(self) -> str:
@@ -384,6 +426,94 @@ class AdapterConformance:
 
         run(scenario())
 
+    def test_without_dead_letter_channel_poison_is_dropped_and_loop_goes_on(
+        self, bus_url: str, prefix: str
+    ) -> None:
+        async def scenario() -> None:
+            calls: Counter[str] = Counter()
+            async with EventBus(bus_url, retry=FAST_RETRY) as bus:
+
+                async def handler(event: Event[int]) -> None:
+                    calls[event.id] += 1
+                    if event.data == 0:
+                        raise ValueError("poison")
+
+                sub = bus.subscribe(f"{prefix}.drop", handler, dead_letter_channel=False)
+                await self.started(sub)
+                assert sub.dead_letter_channel is None
+                poison = Event(type=f"{prefix}.drop", source="/c", data=0)
+                good = Event(type=f"{prefix}.drop", source="/c", data=1)
+                await bus.publish(poison)
+                await bus.publish(good)
+                await wait_until(lambda: sub.stats.handled == 1 and calls[poison.id] >= 3)
+                await settle(0.5)
+            assert calls[poison.id] == FAST_RETRY.max_attempts, "dropped, not redelivered"
+            assert calls[good.id] == 1
+            assert sub.stats.dead_lettered == 0
+
+        run(scenario())
+
+    def test_poison_near_the_size_limit_is_dead_lettered(
+        self, bus_url: str, prefix: str, capabilities: Capabilities
+    ) -> None:
+        limit = capabilities.limits.max_message_bytes
+        if limit is None:
+            pytest.skip("adapter declares no message size limit")
+
+        async def scenario() -> None:
+            raw_dead: list[Message] = []
+            calls = 0
+            async with EventBus(bus_url, retry=RetryPolicy.never()) as bus:
+                real_limit = bus.capabilities.limits.max_message_bytes or limit
+
+                async def poison(event: Event[Any]) -> None:
+                    nonlocal calls
+                    calls += 1
+                    raise ValueError("rejected: " + "why " * 200)
+
+                sub = bus.subscribe(f"{prefix}.big", poison)
+                await self.started(sub)
+                assert sub.dead_letter_channel is not None
+                reader = await self._raw_reader(bus, sub.dead_letter_channel, raw_dead)
+                try:
+                    event = near_limit_event(f"{prefix}.big", real_limit, capabilities.binding)
+                    await bus.publish(event)
+                    await wait_until(lambda: len(raw_dead) == 1, timeout=30, what="dead letter")
+                    await settle()
+                finally:
+                    await reader.close()
+            assert len(raw_dead) == 1 and calls == 1
+            (dead,) = raw_dead
+            attributes = dead_letter_headers(dead)
+            assert attributes["deadletterreason"] == "handler-error"
+            assert str(attributes["deadlettererror"]).startswith("rejected: why")
+            original = encode(event, capabilities.binding).body
+            if "deadlettertruncated" in attributes:
+                assert str(attributes["deadlettertruncated"]) == str(len(original))
+                assert original.startswith(dead.body) and len(dead.body) < len(original)
+            else:
+                assert dead.body == original
+            assert sub.stats.dead_lettered == 1
+
+        run(scenario())
+
+    async def _raw_reader(
+        self, bus: EventBus, channel: str, sink: list[Message]
+    ) -> AdapterSubscription:
+        """Read ``channel`` (a dead-letter channel) as raw messages into ``sink``."""
+
+        async def take(delivery: Delivery) -> None:
+            sink.append(delivery.message)
+            await delivery.ack()
+
+        groups = bus.capabilities.has(Semantic.CONSUMER_GROUPS)
+        reader = await bus.adapter.subscribe(
+            SubscriptionSpec(channel=channel, group=DEAD_LETTER_GROUP if groups else None), take
+        )
+        if self.subscribe_settle:
+            await asyncio.sleep(self.subscribe_settle)
+        return reader
+
     def test_long_handler_keeps_its_lock(
         self, bus_url: str, prefix: str, capabilities: Capabilities
     ) -> None:
@@ -484,8 +614,10 @@ class AdapterConformance:
         run(scenario(), timeout=90)
 
     def test_close_drains_in_flight_handlers(
-        self, bus_url: str, prefix: str, capabilities: Capabilities
+        self, short_ack_bus_url: str, prefix: str, capabilities: Capabilities
     ) -> None:
+        bus_url, ack_wait = short_ack_bus_url, self.short_ack_wait
+
         async def scenario() -> None:
             started: list[str] = []
             finished: list[str] = []
@@ -497,7 +629,9 @@ class AdapterConformance:
                 finished.append(event.id)
 
             group = "drain" if capabilities.has(Semantic.CONSUMER_GROUPS) else None
-            sub = bus.subscribe(f"{prefix}.slow", handler, group=group, max_in_flight=5)
+            sub = bus.subscribe(
+                f"{prefix}.slow", handler, group=group, max_in_flight=5, ack_wait=ack_wait
+            )
             await bus.open()
             await self.started(sub)
             await bus.publish_many(Event(type=f"{prefix}.slow", source="/c") for _ in range(5))
@@ -513,11 +647,14 @@ class AdapterConformance:
                     async def record(event: Event[Any]) -> None:
                         again.append(event.id)
 
-                    await self.started(other.subscribe(f"{prefix}.slow", record, group=group))
-                    await settle(0.5)
+                    await self.started(
+                        other.subscribe(f"{prefix}.slow", record, group=group, ack_wait=ack_wait)
+                    )
+                    # An unacked message would be redelivered after the ack wait: wait longer.
+                    await settle(ack_wait * 1.5 + 0.5)
                 assert again == [], "drained events were acked, they must not come back"
 
-        run(scenario())
+        run(scenario(), timeout=60 + 2 * ack_wait)
 
     # -- limits -------------------------------------------------------------------------------
 

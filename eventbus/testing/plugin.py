@@ -16,6 +16,7 @@ Fixtures:
     :class:`ContractChecks` for consumer-driven contracts and data assertions.
 
 Without a registry on disk, only the fixtures that need it fail, naming the path they tried.
+The plugin also registers the ``basic://`` test adapter (:class:`~eventbus.testing.BasicAdapter`).
 """
 
 from __future__ import annotations
@@ -31,9 +32,15 @@ from eventbus._contracts.expectations import ConsumerExpectation, unmet
 from eventbus._contracts.expectations_types import expectation_from_type
 from eventbus._contracts.middleware import ValidationMiddleware
 from eventbus._contracts.registry import Registry
+from eventbus.testing._basic import register_basic_adapter
 from eventbus.testing._capture import PublishedEvents
 
 __all__ = ["ContractChecks"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the test adapter's ``basic://`` URLs available (see ``eventbus.testing``)."""
+    register_basic_adapter()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

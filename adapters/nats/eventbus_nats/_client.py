@@ -13,6 +13,7 @@ If a future nats-py stops calling these hooks, the overrides are simply unused.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -93,10 +94,8 @@ def _parse_lines_bytes(raw: bytes) -> dict[str, Any]:
         if _SPACE_IN_NAME(key) is not None:
             continue
         value: str | bytes = raw_value.strip()
-        try:
+        with contextlib.suppress(UnicodeDecodeError):  # else bytes: "is not valid UTF-8"
             value = raw_value.strip().decode("utf-8")
-        except UnicodeDecodeError:
-            pass  # kept as bytes: the decoders say "is not valid UTF-8"
         if key in out:
             _repeat(out, key, value)
         else:
