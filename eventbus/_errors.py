@@ -183,6 +183,11 @@ class BusClosedError(EventBusError, RuntimeError):
     """The bus is closed (or was never opened with ``async with`` / ``open()``)."""
 
 
+class EventLoopError(EventBusError, RuntimeError):
+    """A blocking call made where it would wait for itself: from the event loop it needs (for
+    example ``SyncEventBus.publish`` inside an ``async def`` handler)."""
+
+
 class StoreError(EventBusError):
     """An idempotency store or an outbox database failed (unreachable, locked, bad schema).
 

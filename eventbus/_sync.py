@@ -1,7 +1,9 @@
 """``SyncEventBus``: the same bus for code that is not async.
 
 The async bus runs on an event loop in a background thread; every call blocks until the loop
-has done it. Handlers may be plain functions (they run in worker threads) or coroutines.
+has done it. Handlers may be plain functions (they run in worker threads) or coroutines. A
+coroutine handler runs on that loop, so it must not make blocking calls on this facade (they
+would wait for themselves): they raise :class:`EventLoopError`; use ``await bus.bus.publish``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 
 from eventbus._bus import EventBus
 from eventbus._consumer import Subscription
-from eventbus._errors import BusClosedError
+from eventbus._errors import BusClosedError, EventLoopError
 from eventbus._event import Event
 from eventbus._handler import Handler
 
@@ -91,10 +93,21 @@ class SyncEventBus:
             loop.close()
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
-        if self._loop is None:
+        loop = self._loop
+        if loop is None:
             coro.close()
             raise BusClosedError(f"{self!r} is not open: use 'with bus:' or 'bus.open()'")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        if self._thread is not None and threading.get_ident() == self._thread.ident:
+            # Called from the bus's own loop (an ``async def`` handler): blocking here would
+            # wait for the loop this call is blocking, forever.
+            coro.close()
+            raise EventLoopError(
+                f"{self!r}: a blocking call was made on the bus's own event loop (from an "
+                "'async def' handler?); it would wait for itself forever. In an async handler "
+                "use the async bus: 'await sync_bus.bus.publish(event)', or make the handler a "
+                "plain 'def' (it then runs in a worker thread and may block)"
+            )
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     def publish(self, event: Event[Any]) -> None:
         self._run(self._bus.publish(event))

@@ -12,6 +12,10 @@ from eventbus.testing import AdapterConformance
 
 
 class TestServiceBusConformance(AdapterConformance):
+    # The test broker's lock duration (conftest: 1 s); a real namespace would take the URL's
+    # lock_duration for the entities the adapter provisions.
+    short_ack_wait = 1.0
+
     @pytest.fixture
     def bus_url(self, sb_broker: ServiceBusTestBroker) -> str:
         return sb_url(sb_broker)
