@@ -145,7 +145,7 @@ class RateLimitedLog:
             self._start, self._shown = now, 0
         if self._shown < self.burst:
             self._shown += 1
-            self.logger.log(level, msg, *args, exc_info=exc_info, extra=extra)
+            self.logger.log(level, msg, *args, exc_info=exc_info, extra=extra, stacklevel=2)
             return
         self._suppressed += 1
         self._level = max(self._level, level)
