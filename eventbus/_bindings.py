@@ -633,8 +633,9 @@ def _annotate_headers(
     prefix = KAFKA_PREFIX if binding == "kafka" else "ce-"
     drop = {prefix + n for n in values}
     escape = binding == "ce-headers"
+    text_only = binding != "kafka"  # Kafka header values are bytes anyway
     out = {
-        k: v if type(v) is str else _sendable(v, escape)
+        k: v if type(v) is str or not text_only else _sendable(v, escape)
         for k, v in headers.items()
         if (key_text(k) or "").lower() not in drop
     }
