@@ -49,6 +49,7 @@ __all__ = [
     "EncodeError",
     "EventBusError",
     "InvalidEventError",
+    "InvalidSchemaError",
     "LimitExceededError",
     "Problem",
     "PublishError",
@@ -286,7 +287,30 @@ class RegistryError(ContractError, ValueError):
     ) -> None:
         self.path = path
         self.pointer = pointer
+        self.detail = message  # what is wrong, without the place
         where = path or ""
         if pointer:
             where += f"#{pointer}"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidSchemaError(RegistryError):
+    """A schema cannot be used: its meta-schema rejects it, a pattern is not an ECMA-262
+    regular expression, a ``$ref`` does not resolve, its dialect is unknown, or it nests too
+    deeply. ``path`` names the schema file and ``pointer`` the place in it, when known.
+
+    The registry isolates such a schema: other types validate as usual, and events of this
+    one are refused (dead-lettered with ``deadletterreason=schema-error`` on consume). ``code``
+    says which rule: ``meta-schema``, ``dialect``, ``unresolvable-ref``, ``depth``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        pointer: str | None = None,
+        code: str = "meta-schema",
+    ) -> None:
+        super().__init__(message, path=path, pointer=pointer)
+        self.code = code

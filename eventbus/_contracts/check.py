@@ -80,7 +80,7 @@ def _history(registry: Registry, contract: Contract, base: Registry | None) -> I
 def _examples(registry: Registry, contract: Contract) -> Iterator[Finding]:
     numbers = {v.version for v in contract.versions}
     for example in contract.examples:
-        if example.version not in numbers:
+        if example.version not in numbers or registry.broken(contract.type, example.version):
             continue  # lint reports it
         violations = registry.violations(contract.type, example.data, example.version)
         if example.valid and violations:

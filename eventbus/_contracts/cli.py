@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eventbus._contracts.model import CompatibilityMode, Finding
-from eventbus._errors import ContractError, DecodeError, RegistryError
+from eventbus._errors import ContractError, DecodeError, InvalidSchemaError, RegistryError
 
 __all__ = ["add_parser", "run"]
 
@@ -171,6 +171,7 @@ def _validate(args: argparse.Namespace) -> int:
     registry = Registry(args.registry)
     results: list[dict[str, Any]] = []
     lines: list[str] = []
+    broken = False
     for name in args.files:
         try:
             body = Path(name).read_bytes()
@@ -191,6 +192,7 @@ def _validate(args: argparse.Namespace) -> int:
                     raise RegistryError(f"no contract for {event.type!r} in {registry.root}")
                 violations = registry.violations(sv.type, event_data(event), sv.version)
             except ContractError as exc:
+                broken = broken or isinstance(exc, InvalidSchemaError)
                 entry.update(valid=False, error=str(exc))
                 lines.append(f"{label}: INVALID: {exc}")
                 results.append(entry)
@@ -210,6 +212,8 @@ def _validate(args: argparse.Namespace) -> int:
             results.append(entry)
     ok = all(r["valid"] for r in results)
     _emit(args, {"ok": ok, "results": results}, lines)
+    if broken:
+        return EXIT_USAGE  # a schema of the registry cannot be used: not the data's fault
     return EXIT_OK if ok else EXIT_FAILURE
 
 

@@ -1,13 +1,9 @@
-"""JSON values and JSON pointers: equality, uniqueness and ``multipleOf`` as JSON Schema means them.
-
-``equal``, ``uniq`` and ``float_multiple_fails`` give the same answers as jsonschema's own helpers
-(bool is not a number, ``1 == 1.0``, containers compared element-wise), so that compiled
-validators and jsonschema agree on every verdict; the differential tests hold them to it.
-"""
+"""JSON values and JSON pointers as JSON Schema means them (for the schema diff and the
+consumer expectations): ``equal`` (bool is not a number, ``1 == 1.0``, containers compared
+element-wise), ``canonical`` forms, and RFC 6901 pointers."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -17,11 +13,9 @@ __all__ = [
     "canonical",
     "equal",
     "escape",
-    "float_multiple_fails",
     "join_pointer",
     "resolve_pointer",
     "split_pointer",
-    "uniq",
 ]
 
 _TRUE = object()
@@ -47,32 +41,6 @@ def equal(one: Any, two: Any) -> bool:
     if isinstance(one, Mapping) and isinstance(two, Mapping):
         return len(one) == len(two) and all(k in two and equal(v, two[k]) for k, v in one.items())
     return bool(_unbool(one) == _unbool(two))
-
-
-def uniq(items: Iterable[Any]) -> bool:
-    """Whether no two items are ``equal`` (sorted comparison, else pairwise)."""
-    try:
-        ordered = sorted(_unbool(i) for i in items)
-        return not any(
-            equal(a, b) for a, b in zip(ordered, itertools.islice(ordered, 1, None), strict=False)
-        )
-    except (NotImplementedError, TypeError):
-        seen: list[Any] = []
-        for item in items:
-            item = _unbool(item)
-            if any(equal(s, item) for s in seen):
-                return False
-            seen.append(item)
-        return True
-
-
-def float_multiple_fails(value: Any, divisor: float) -> bool:
-    """``multipleOf`` with a float divisor: float division first, exact fractions on overflow."""
-    quotient = value / divisor
-    try:
-        return bool(int(quotient) != quotient)
-    except OverflowError:
-        return (Fraction(value) / Fraction(divisor)).denominator != 1
 
 
 def canonical(value: Any) -> str:

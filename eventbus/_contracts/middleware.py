@@ -2,8 +2,10 @@
 
 On publish an event whose data breaks its schema raises :class:`SchemaValidationError` (every
 failing JSON pointer listed) and nothing is sent. On consume it is dead-lettered at once with
-``deadletterreason=validation-error`` and the pointers in ``deadlettererror``; the subscription
-goes on. The schema version is the one the event's ``dataschema`` names, else the latest.
+``deadletterreason=validation-error`` and the pointers in ``deadlettererror`` (an unknown
+``dataschema``: ``unknown-schema``; a schema the registry could not compile: ``schema-error``);
+the subscription goes on. The schema version is the one the event's ``dataschema`` names, else
+the latest.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eventbus._contracts.registry import Registry, SchemaVersion
 from eventbus._data import is_json_type
 from eventbus._errors import (
     DecodeError,
+    InvalidSchemaError,
     RejectedEventError,
     SchemaValidationError,
     UnknownSchemaError,
@@ -114,7 +117,11 @@ class ValidationMiddleware(Middleware):
             return event
         data = event_data(event)
         validator = self.registry.validator(sv.type, sv.version)
-        if not validator.is_valid(data):
+        try:
+            valid = validator.is_valid(data)
+        except ValueError:  # not JSON, or too deep to compare: validate() says which
+            valid = False
+        if not valid:
             raise SchemaValidationError(
                 validator.validate(data),
                 event_type=sv.type,
@@ -182,7 +189,11 @@ class ValidationMiddleware(Middleware):
                 return
             data = _wire_data(event, context)
             validator = self.registry.validator(sv.type, sv.version)
-            if not validator.is_valid(data):
+            try:
+                valid = validator.is_valid(data)
+            except ValueError:
+                valid = False
+            if not valid:
                 raise SchemaValidationError(
                     validator.validate(data),
                     event_type=sv.type,
@@ -193,6 +204,8 @@ class ValidationMiddleware(Middleware):
             raise RejectedEventError(str(exc), reason="validation-error") from exc
         except UnknownSchemaError as exc:
             raise RejectedEventError(str(exc), reason="unknown-schema") from exc
+        except InvalidSchemaError as exc:
+            raise RejectedEventError(str(exc), reason="schema-error") from exc
 
 
 def _wire_data(event: Event[Any], context: ConsumeContext) -> Any:

@@ -141,10 +141,11 @@ class ContractConfig:
     owner: str | None = None
     deprecated: Deprecation | None = None
     version_deprecations: Mapping[int, Deprecation] = field(default_factory=dict)
+    dialect: str | None = None  # for schemas without $schema; else the registry's
 
 
 _CONFIG_KEYS = {"$comment", "description", "owner", "compatibility", "policy", "deprecated"}
-_CONFIG_KEYS |= {"versions"}
+_CONFIG_KEYS |= {"versions", "dialect"}
 
 
 def _enum(kind: type[enum.Enum], value: Any, key: str, path: str) -> Any:
@@ -179,7 +180,16 @@ def parse_config(data: Any, path: str) -> ContractConfig:
         if key in data and not isinstance(data[key], str):
             raise RegistryError(f"{key} must be a string", path=path)
     deprecated = data.get("deprecated")
+    dialect = None
+    if "dialect" in data:
+        from eventbus._contracts.validate import parse_dialect
+
+        try:
+            dialect = parse_dialect(data["dialect"])
+        except RegistryError as exc:
+            raise RegistryError(exc.detail, path=path, pointer="/dialect") from None
     return ContractConfig(
+        dialect=dialect,
         compatibility=_enum(
             CompatibilityMode, data.get("compatibility", "BACKWARD"), "compatibility", path
         ),

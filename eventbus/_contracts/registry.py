@@ -3,23 +3,27 @@
 ::
 
     contracts/
-      registry.json                  optional: {"base_uri": "https://contracts.example.com/shop/"}
+      registry.json                  optional: {"base_uri": "https://contracts.example.com/shop/",
+                                                "dialect": "draft-07"}
       com.example.shop.order.placed/ one directory per event type
-        contract.json                optional: compatibility, policy, deprecation, description
-        v1.schema.json               JSON Schema 2020-12 or draft-07 (by its "$schema")
+        contract.json                optional: compatibility, policy, deprecation, dialect, ...
+        v1.schema.json               JSON Schema draft-07 or 2020-12 (its "$schema", else the
+                                     type's dialect, else the registry's: draft-07 by default)
         v2.schema.json
         examples/v2/valid/*.json     data that v2 must accept
         examples/v2/invalid/*.json   data that v2 must reject
         consumers/*.json             what each consumer reads (see expectations)
 
 The ``dataschema`` of version N of a type is ``<base_uri><type>/vN.schema.json``: the registry's
-layout, so it can be served as static files. Schemas are read when the registry is opened and
-compiled into validators on first use, once.
+layout, so it can be served as static files. Schemas are read and compiled when the registry
+is opened. A schema that cannot be used (see :class:`InvalidSchemaError`) is isolated: it is
+listed in ``problems``, its versions raise that error when used, and every other type works.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -27,15 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import referencing
-import referencing.jsonschema
-
 from eventbus._contracts.model import ContractConfig, Deprecation, Finding, parse_config
-from eventbus._contracts.validate import SchemaValidator, dialect_of
-from eventbus._errors import RegistryError, UnknownSchemaError, Violation
+from eventbus._contracts.validate import DEFAULT_DIALECT, SchemaValidator, dialect_of, parse_dialect
+from eventbus._errors import InvalidSchemaError, RegistryError, UnknownSchemaError, Violation
 from eventbus._types import is_absolute_uri
 
 __all__ = ["Contract", "Example", "Registry", "SchemaVersion", "read_json"]
+
+log = logging.getLogger("eventbus.contracts")
 
 REGISTRY_FILE = "registry.json"
 CONFIG_FILE = "contract.json"
@@ -69,7 +72,7 @@ class SchemaVersion:
     path: Path
     schema: Mapping[str, Any]
     uri: str
-    dialect: str | None
+    dialect: str | None  # None when its $schema names no supported dialect
 
     def __str__(self) -> str:
         return f"{self.type} v{self.version}"
@@ -147,6 +150,12 @@ class Registry:
             )
             base = DEFAULT_BASE_URI
         self.base_uri: str = base
+        self.dialect: str = DEFAULT_DIALECT
+        if "dialect" in meta:
+            try:
+                self.dialect = parse_dialect(meta["dialect"])
+            except InvalidSchemaError as exc:
+                self._fail(RegistryError(str(exc), path=str(self.root / REGISTRY_FILE)))
         self.name: str = str(meta.get("name", self.root.resolve().name))
         self.description: str | None = meta.get("description")
         self._contracts: dict[str, Contract] = {}
@@ -157,8 +166,17 @@ class Registry:
             if contract is not None:
                 self._contracts[contract.type] = contract
         self._by_uri = {v.uri: v for c in self._contracts.values() for v in c.versions}
+        self._by_id = {
+            v.schema["$id"].split("#", 1)[0]: v
+            for c in self._contracts.values()
+            for v in c.versions
+            if isinstance(v.schema.get("$id"), str)
+        }
         self._validators: dict[tuple[str, int], SchemaValidator] = {}
-        self._resources: referencing.Registry[Any] | None = None
+        self._broken: dict[tuple[str, int], InvalidSchemaError] = {}
+        for contract in self._contracts.values():
+            for sv in contract.versions:
+                self._compile(sv)
 
     def __repr__(self) -> str:
         return f"Registry({str(self.root)!r}, {len(self._contracts)} types)"
@@ -199,7 +217,11 @@ class Registry:
                 continue
             number = int(match.group(1))
             uri = self.dataschema(name, number)
-            versions.append(SchemaVersion(name, number, path, schema, uri, dialect_of(schema)))
+            try:
+                dialect: str | None = dialect_of(schema, config.dialect or self.dialect)
+            except InvalidSchemaError:
+                dialect = None  # compiling it reports the problem
+            versions.append(SchemaVersion(name, number, path, schema, uri, dialect))
         if not versions:
             if config_path.exists():
                 self._fail(RegistryError("no v<N>.schema.json in this type", path=str(directory)))
@@ -290,15 +312,44 @@ class Registry:
             )
         return found
 
+    def _compile(self, sv: SchemaVersion) -> None:
+        key = (sv.type, sv.version)
+        contract = self._contracts[sv.type]
+        try:
+            self._validators[key] = SchemaValidator(
+                sv.schema,
+                dialect=contract.config.dialect or self.dialect,
+                retrieve=self.retrieve,
+            )
+        except InvalidSchemaError as exc:
+            detail = f"{sv} cannot be used: {exc.detail}"
+            error = InvalidSchemaError(
+                detail, path=str(sv.path), pointer=exc.pointer, code=exc.code
+            )
+            self._broken[key] = error
+            self._problems.append(Finding(str(sv.path), exc.code, detail, pointer=exc.pointer))
+            log.warning("eventbus: %s", error)
+
+    def retrieve(self, uri: str) -> Any:
+        """The schema a ``$ref`` URI names: a version's ``dataschema`` or ``$id`` (None when
+        the registry has none)."""
+        base = uri.split("#", 1)[0]
+        found = self._by_uri.get(base) or self._by_id.get(base)
+        return None if found is None else found.schema
+
+    def broken(self, event_type: str, version: int) -> InvalidSchemaError | None:
+        """Why a version's schema cannot be used, or None when it can."""
+        return self._broken.get((event_type, version))
+
     def validator(self, event_type: str, version: int | None = None) -> SchemaValidator:
-        """The compiled validator of a version (the latest by default), built once."""
+        """The compiled validator of a version (the latest by default); raises
+        :class:`InvalidSchemaError` when that schema cannot be used."""
         contract = self.contract(event_type)
         sv = contract.versions[-1] if version is None else contract.version(version)
         key = (event_type, sv.version)
         validator = self._validators.get(key)
         if validator is None:
-            validator = SchemaValidator(sv.schema, registry=self.resources())
-            self._validators[key] = validator
+            raise self._broken[key]
         return validator
 
     def violations(self, event_type: str, data: Any, version: int | None = None) -> list[Violation]:
@@ -311,22 +362,6 @@ class Registry:
         self.validator(event_type, sv.version).check(
             data, event_type=event_type, version=sv.version, dataschema=sv.uri
         )
-
-    def resources(self) -> referencing.Registry[Any]:
-        """Every schema as a ``referencing`` resource, under its ``dataschema`` URI (and its
-        ``$id`` when that differs), so schemas can ``$ref`` each other."""
-        if self._resources is None:
-            pairs: list[tuple[str, referencing.Resource[Any]]] = []
-            for uri, sv in self._by_uri.items():
-                resource = referencing.Resource.from_contents(
-                    sv.schema, default_specification=referencing.jsonschema.DRAFT202012
-                )
-                pairs.append((uri, resource))
-                own = sv.schema.get("$id")
-                if isinstance(own, str) and own != uri:
-                    pairs.append((own, resource))
-            self._resources = referencing.Registry().with_resources(pairs)
-        return self._resources
 
 
 _MISSING = object()

@@ -95,7 +95,7 @@ def test_a_version_is_validated_against_itself(shipped: Registry) -> None:
 def test_each_schema_is_compiled_once(shipped: Registry) -> None:
     first = shipped.validator(ORDER, 3)
     assert first is shipped.validator(ORDER, 3)
-    assert first.compiled, first.fallback
+    assert first.dialect == "2020-12" and not first.recursive
 
 
 def test_schema_validator_reports_pointers_escaped_and_root() -> None:
@@ -103,9 +103,9 @@ def test_schema_validator_reports_pointers_escaped_and_root() -> None:
         {"type": "object", "properties": {"a/b": {"type": "integer"}}, "required": ["x~y"]}
     )
     violations = validator.validate({"a/b": "no"})
-    assert [v.pointer for v in violations] == ["/a~1b", "/x~0y"]
+    assert sorted(v.pointer for v in violations) == ["/a~1b", "/x~0y"]
     assert SchemaValidator({"type": "object"}).validate([]) == [
-        Violation("", "type", "[] is not of type 'object'", "/type")
+        Violation("", "type", '[] is not of type "object"', "/type")
     ]
     assert str(SchemaValidator({"type": "object"}).validate(1)[0]).startswith("(root): ")
 
@@ -177,7 +177,6 @@ def test_schemas_can_reference_each_other_by_dataschema(
     )
     registry = Registry(tmp_path)
     validator = registry.validator("com.example.a")
-    assert not validator.compiled  # another document: jsonschema resolves it
     assert validator.is_valid({"cents": 5})
     assert [v.pointer for v in validator.validate({"cents": -5})] == ["/cents"]
 
@@ -189,12 +188,3 @@ def test_examples_and_consumers_are_found(shipped: Registry) -> None:
     assert [p.name for p in contract.consumer_paths] == ["payments.json", "warehouse.json"]
     example = next(e for e in contract.examples if e.name == "with-lines")
     assert example.data == json.loads(example.path.read_text(encoding="utf-8"))
-
-
-def test_schemas_too_deep_to_compile_fall_back_to_jsonschema() -> None:
-    schema: Any = {"type": "integer"}
-    for _ in range(3000):
-        schema = {"properties": {"a": schema}}
-    validator = SchemaValidator(schema)
-    assert not validator.compiled and "too deeply nested" in (validator.fallback or "")
-    assert validator.is_valid({"a": {"a": 1}})
