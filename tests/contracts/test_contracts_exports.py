@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from eventbus import ContentMode, Message, Registry, decode, encode, from_json
+from eventbus._bindings import BINDINGS
 from eventbus._contracts.asyncapi import asyncapi_document
 from eventbus._contracts.vectors import build_vectors, write_vectors
 
@@ -96,9 +97,9 @@ def _message(vector: dict[str, Any]) -> Message:
 def test_vectors_cover_every_example_binding_and_mode_and_round_trip(shipped: Registry) -> None:
     vectors = dict(build_vectors(shipped))
     examples = sum(len(c.examples) for c in shipped.contracts)
-    assert len(vectors) == examples * 3 * 2
+    assert len(vectors) == examples * len(BINDINGS) * 2
     assert {(v["binding"], v["mode"]) for v in vectors.values()} == {
-        (b, m.value) for b in ("ce-headers", "pubsub", "amqp") for m in ContentMode
+        (b, m.value) for b in BINDINGS for m in ContentMode
     }
     for name, vector in vectors.items():
         expected = from_json(json.dumps(vector["event"]).encode())
