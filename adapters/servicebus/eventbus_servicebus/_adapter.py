@@ -20,10 +20,12 @@ from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
     BrokerConnectionError,
+    Browsed,
     Capabilities,
     ConfigurationError,
     DeadLetter,
     Deliver,
+    GroupInfo,
     Message,
     Scrubber,
     SubscriptionSpec,
@@ -33,6 +35,7 @@ from eventbus_servicebus._config import ServiceBusConfig
 from eventbus_servicebus._convert import ATTEMPTS_PROPERTY, to_servicebus
 from eventbus_servicebus._delivery import ServiceBusDelivery
 from eventbus_servicebus._errors import translated
+from eventbus_servicebus._groups import ServiceBusGroups
 from eventbus_servicebus._provision import Provisioner
 from eventbus_servicebus._publish import Publisher
 from eventbus_servicebus._receiving import ReceiveOptions, SessionLoop, SingleLoop
@@ -62,6 +65,7 @@ class ServiceBusAdapter:
         self._provisioner = (
             Provisioner(config, self._scrub, admin_client) if config.provision else None
         )
+        self._groups = ServiceBusGroups(self._require_client, config, self._scrub, admin_client)
 
     @classmethod
     def from_url(cls, url: str) -> ServiceBusAdapter:
@@ -122,6 +126,24 @@ class ServiceBusAdapter:
         if self._client is None:
             raise BrokerConnectionError("the servicebus adapter is not connected (call connect())")
         return self._client
+
+    # -- browsing and groups (the optional protocols; nothing is created) -----------------------
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
+        self._require_client()
+        return await self._groups.browse(channel, group, limit)
+
+    async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
+        self._require_client()
+        return await self._groups.list_groups(channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        self._require_client()
+        await self._groups.delete_group(channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        self._require_client()
+        return await self._groups.retention_problem(channel)
 
     # -- publishing -----------------------------------------------------------------------------
 

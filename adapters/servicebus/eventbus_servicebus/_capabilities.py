@@ -28,6 +28,8 @@ _BASE = {
     Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
     Semantic.WILDCARD_SUBSCRIBE: Support.UNSUPPORTED,  # one topic per channel
     Semantic.LOCK_RENEWAL: Support.NATIVE,  # renew-lock
+    Semantic.BROWSE: Support.NATIVE,  # peek
+    Semantic.GROUP_ADMIN: Support.NATIVE,  # subscriptions, through the administration client
 }
 
 _LIMITS = Limits(

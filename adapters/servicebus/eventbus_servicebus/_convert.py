@@ -47,6 +47,9 @@ def session_for(message: Message) -> str:
     return key
 
 
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
 def to_servicebus(message: Message, extra: Mapping[str, Any] | None = None) -> ServiceBusMessage:
     properties: dict[str | bytes, Any] = {}
     content_type = None
@@ -55,6 +58,10 @@ def to_servicebus(message: Message, extra: Mapping[str, Any] | None = None) -> S
             content_type = value
         elif isinstance(value, datetime) and value.microsecond % 1000:
             properties[name] = _canonical_time(value)  # an AMQP timestamp keeps milliseconds
+        elif type(value) is int and not _INT32_MIN <= value <= _INT32_MAX:
+            # Only a received AMQP timestamp (milliseconds) is an int this large (CloudEvents
+            # integers are 32-bit); the SDK sends ints as AMQP int, so send it as a timestamp.
+            properties[name] = datetime.fromtimestamp(value / 1000, UTC)
         else:
             properties[name] = value
     if extra:
