@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 
 import pytest
 
-from eventbus import DEAD_LETTER_GROUP
+from eventbus import DEAD_LETTER_GROUP, DeadLetterQueue, Message, PublishError, ReplayResult
+from eventbus._memory import MemoryAdapter
 from eventbus._memory._broker import named_broker
+from eventbus.testing import run
 from eventbus.testing._dlq_checks import DeadLetterToolingChecks, cli
 
 
@@ -94,3 +97,29 @@ def test_structured_garbage_keeps_its_reason(checks: DeadLetterToolingChecks) ->
     assert result.code == 0, result.err
     assert result.selected == 1
     assert "junk-1" in result.out and "decode-error" in result.out
+
+
+def test_a_dead_letter_whose_replay_is_not_stored_stays(checks: DeadLetterToolingChecks) -> None:
+    """Settle only after the target stored it: a refused publish leaves every dead letter."""
+    checks.dead_letters = 5
+    checks.fill()
+
+    class RefusingTarget(MemoryAdapter):
+        async def publish(self, channel: str, messages: Sequence[Message]) -> None:
+            if channel == checks.target:
+                raise PublishError(f"publishing to {channel!r}: refused")
+            await super().publish(channel, messages)
+
+    async def scenario() -> ReplayResult:
+        adapter = RefusingTarget(_name(checks))
+        await adapter.connect()
+        try:
+            return await DeadLetterQueue(adapter, checks.channel).replay(to_channel=checks.target)
+        finally:
+            await adapter.close()
+
+    result = run(scenario())
+    assert result.replayed == 0
+    assert result.failed is not None and "refused" in result.failed
+    assert checks.list_count() == 5
+    assert checks.browse_count(checks.target, "audit") == 0
