@@ -58,6 +58,7 @@ from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_n
 from eventbus._format import from_json, read_structured, to_json
 from eventbus._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form
 from eventbus._message import HeaderValue, Message
+from eventbus._toolkit import broker_dedupe_id as dedupe_id
 from eventbus._types import (
     _BAD_CHARS_RE,
     ExtensionValue,
@@ -228,7 +229,7 @@ def encoder(
 
         def encode_binary(event: Event[Any]) -> Message:
             body = _data_bytes(event.data, event.datacontenttype)
-            return Message(binary(event), body, _key(event), event.id)
+            return Message(binary(event), body, _key(event), dedupe_id(event.source, event.id))
 
         return encode_binary
     fixed = _STRUCTURED_HEADERS.get(binding)
@@ -236,7 +237,7 @@ def encoder(
         raise _unknown(binding)
 
     def encode_structured(event: Event[Any]) -> Message:
-        return Message(dict(fixed), to_json(event), _key(event), event.id)
+        return Message(dict(fixed), to_json(event), _key(event), dedupe_id(event.source, event.id))
 
     return encode_structured
 
@@ -247,7 +248,8 @@ _ENCODERS: Final = {(b, m): encoder(b, m) for b in BINDINGS for m in ContentMode
 def encode(event: Event[Any], binding: str, mode: ContentMode = ContentMode.BINARY) -> Message:
     """``event`` as a :class:`Message` for ``binding`` (see :data:`BINDINGS`) in ``mode``.
 
-    ``key`` is the ``partitionkey`` extension (when a string), ``dedupe_id`` the event id.
+    ``key`` is the ``partitionkey`` extension (when a string), ``dedupe_id`` the broker dedupe
+    id of the event's source and id (:func:`eventbus.adapter.broker_dedupe_id`).
     Raises :class:`EncodeError` when data does not fit its ``datacontenttype``.
     """
     fn = _ENCODERS.get((binding, mode))

@@ -4,11 +4,15 @@
   against the adapter's :class:`Limits`, as a :class:`ChannelNameError` naming the adapter;
 - :func:`split_url`, :func:`parse_params` and the :class:`Param` readers: an adapter URL and its
   ``?param=value`` query, with errors that name the parameter and never echo a secret;
-- :class:`Scrubber` (from ``_redact``): blanks known secrets out of any text.
+- :class:`Scrubber` (from ``_redact``): blanks known secrets out of any text;
+- :func:`broker_dedupe_id`: the id broker-side duplicate detection compares, from the event's
+  ``source`` and ``id`` (the bindings set ``Message.dedupe_id`` with it).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +27,7 @@ __all__ = [
     "Param",
     "Reader",
     "Scrubber",
+    "broker_dedupe_id",
     "check_channel",
     "check_pattern",
     "parse_params",
@@ -197,3 +202,30 @@ def parse_params(
     if query and not values:
         raise ConfigurationError(f"cannot read the query of the {what} {shown}")
     return values
+
+
+# -- publisher dedupe ----------------------------------------------------------------------------
+
+_SHORT_ID = 96  # ids up to this long stay readable; "<id>@<16 hex>" fits 128 characters
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_digest(source: str) -> str:
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def broker_dedupe_id(source: str, event_id: str) -> str:
+    """The id a broker's duplicate detection compares (``Message.dedupe_id``, which adapters
+    send as ``Nats-Msg-Id``, Service Bus ``MessageId``...) for the event ``(source, id)``.
+
+    CloudEvents identity is source + id: two producers may use the same id, and must not drop
+    each other's events. The result is the same for the same pair in every process and release
+    (a re-sent publish is still a duplicate) and differs for different pairs: ``<id>@<digest of
+    source>`` (16 hex characters), or for an id longer than 96 characters a 32-hex-character
+    digest of both. Either way at most 128 characters (Service Bus' MessageId limit).
+    """
+    if len(event_id) <= _SHORT_ID:
+        return f"{event_id}@{_source_digest(source)}"
+    source_bytes = source.encode("utf-8", "surrogatepass")
+    data = b"%d:" % len(source_bytes) + source_bytes + event_id.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

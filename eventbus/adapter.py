@@ -5,7 +5,7 @@ The adapter contract (``Adapter``, ``Delivery``, ``Capabilities``...), ``Message
 translates its broker SDK's exceptions, and the helpers every adapter needs (written once, in
 ``eventbus._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
 ``ChannelNames``), URL parsing (``split_url``, ``parse_params``, ``Param``), secret hiding
-(``redact_url``, ``Scrubber``). An adapter imports nothing else from eventbus: not the bus, not
+(``redact_url``, ``Scrubber``), the broker dedupe id of an event (``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not
 the bindings, not ``Event``.
 """
 
@@ -46,6 +46,7 @@ from eventbus._toolkit import (
     ChannelNames,
     Param,
     Reader,
+    broker_dedupe_id,
     check_channel,
     check_pattern,
     parse_params,
@@ -84,6 +85,7 @@ __all__ = [
     "SubscriptionSpec",
     "Support",
     "UnsupportedSemanticError",
+    "broker_dedupe_id",
     "check_channel",
     "check_pattern",
     "hookimpl",

@@ -129,3 +129,24 @@ def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(
     except BaseException as exc:  # Skipped and Failed derive from BaseException
         raised = exc
     assert type(raised) is outcome and "no such tool" in str(raised), repr(raised)
+
+
+def test_the_broker_dedupe_id_is_stable_and_tells_sources_apart() -> None:
+    from eventbus.adapter import broker_dedupe_id
+
+    # Fixed values: a change here would make a re-sent publish after an upgrade a new message.
+    assert broker_dedupe_id("/producer-a", "42") == "42@adaf6fb57632b055"
+    assert broker_dedupe_id("/producer-a", "x" * 97) == "16b12c1d293e8cbfc96e485ac3f5995e"
+    ids = {
+        broker_dedupe_id(source, event_id)
+        for source, event_id in [
+            ("/producer-a", "42"),
+            ("/producer-b", "42"),
+            ("/producer-a", "43"),
+            ("a", "bc" * 60),
+            ("ab", "c" + "bc" * 59 + "b"),
+        ]
+    }
+    assert len(ids) == 5
+    longest = broker_dedupe_id("/s" * 500, "i" * 96)
+    assert len(longest) <= 128 and len(broker_dedupe_id("/s", "i" * 500)) == 32

@@ -22,6 +22,7 @@ from eventbus import (
     to_json,
 )
 from eventbus._bindings import BINDINGS
+from eventbus.adapter import broker_dedupe_id
 
 T0 = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 STRUCTURED = ContentMode.STRUCTURED
@@ -71,7 +72,8 @@ def test_key_and_dedupe_id() -> None:
     for binding in BINDINGS:
         for mode in ContentMode:
             message = encode(e, binding, mode)
-            assert (message.key, message.dedupe_id) == ("customer-7", "1")
+            dedupe = broker_dedupe_id(e.source, "1")
+            assert (message.key, message.dedupe_id) == ("customer-7", dedupe)
     assert encode(event(), "pubsub").key is None
     assert encode(event(extensions={"partitionkey": 5}), "pubsub").key is None
 

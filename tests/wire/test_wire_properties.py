@@ -12,6 +12,7 @@ from wire_strategies import events, expected, garbage_messages
 
 from eventbus import ContentMode, DecodeError, Event, Message, annotate, decode, encode
 from eventbus._bindings import BINDINGS
+from eventbus.adapter import broker_dedupe_id
 
 
 class Order(msgspec.Struct):
@@ -25,7 +26,7 @@ class Order(msgspec.Struct):
 def test_round_trip(binding: str, mode: ContentMode, event: Event[Any]) -> None:
     message = encode(event, binding, mode)
     assert type(message.headers) is dict
-    assert message.dedupe_id == event.id
+    assert message.dedupe_id == broker_dedupe_id(event.source, event.id)
     decoded = decode(message, binding)
     assert decoded == expected(event, binding, mode is ContentMode.STRUCTURED)
 

@@ -266,3 +266,50 @@ def test_consumer_settings_follow_the_subscription(nats_server: NatsServer) -> N
         assert dead.config.filter_subject == f"{channel}.dlq"
 
     run(scenario())
+
+
+def _limits_stream(server: NatsServer, name: str, subjects: str) -> NatsAdapter:
+    """An adapter whose stream keeps what it stores (limits retention), so the test can count."""
+    stream = StreamConfig(name=name, subjects=(subjects,), retention="limits")
+    return NatsAdapter(NatsConfig(servers=(server.address,), streams=(stream,)))
+
+
+def test_a_resent_event_is_stored_once_through_the_bus(
+    start_server: Callable[..., NatsServer],
+) -> None:
+    """The bus (not a test-made Message) must give the broker the dedupe id of every publish."""
+    server = start_server()
+
+    async def scenario() -> None:
+        async with EventBus(_limits_stream(server, "DEDUPE", "dedupe.>")) as bus:
+            event = Event(type="dedupe.sent", source="/producer-a", data={"n": 1})
+            await bus.publish(event)
+            await bus.publish(event)  # a producer retrying a publish it was unsure about
+            await bus.publish_many([event, event])
+            await bus.publish(Event(type="dedupe.sent", source="/producer-a", data={"n": 2}))
+        assert (await stream_info(server, "DEDUPE")).state.messages == 2
+
+    run(scenario())
+
+
+def test_the_same_id_from_two_sources_is_two_events(
+    start_server: Callable[..., NatsServer],
+) -> None:
+    """CloudEvents identity is source + id: JetStream dedupe must not drop the second one."""
+    server = start_server()
+
+    async def scenario() -> None:
+        got: list[tuple[str, str]] = []
+        async with EventBus(_limits_stream(server, "SOURCES", "sources.>")) as bus:
+
+            async def handler(event: Event[Any]) -> None:
+                got.append((event.source, event.id))
+
+            await bus.subscribe("sources.sent", handler, group="audit")
+            await bus.publish(Event(type="sources.sent", source="/producer-a", id="42"))
+            await bus.publish(Event(type="sources.sent", source="/producer-b", id="42"))
+            await wait_until(lambda: len(got) == 2, what="both events")
+        assert sorted(got) == [("/producer-a", "42"), ("/producer-b", "42")]
+        assert (await stream_info(server, "SOURCES")).state.messages == 2
+
+    run(scenario())

@@ -273,3 +273,31 @@ def test_provision_creates_topics_and_subscriptions(sb_broker: ServiceBusTestBro
     assert ("delete_subscription", fan_out) in names  # the fan-out subscription goes on close
     options = next(kw for name, args, kw in admin.calls if name == "create_topic")
     assert options["requires_duplicate_detection"] is True
+
+
+def test_message_id_dedupes_a_resent_event_but_not_another_source(
+    sb_broker: ServiceBusTestBroker,
+) -> None:
+    """MessageId comes from the event's source and id: a re-sent event is dropped by duplicate
+    detection, the same id from another producer is a different event."""
+    url = sb_url(sb_broker)  # the test broker detects duplicates on every entity
+    channel = f"dedupe.t{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> list[tuple[str, str]]:
+        got: list[tuple[str, str]] = []
+        async with EventBus(url) as bus:
+
+            async def handler(event: Event[Any]) -> None:
+                got.append((event.source, event.id))
+
+            await bus.subscribe(channel, handler, group="audit", max_in_flight=1)
+            sent = Event(type=channel, source="/producer-a", id="42")
+            await bus.publish(sent)
+            await bus.publish(sent)  # a retry: duplicate detection drops it
+            await bus.publish(Event(type=channel, source="/producer-b", id="42"))
+            await bus.publish(Event(type=channel, source="/marker", id="last"))
+            await wait_until(lambda: ("/marker", "last") in got, timeout=30, what="the marker")
+        return got
+
+    got = asyncio.run(asyncio.wait_for(scenario(), 90))
+    assert got == [("/producer-a", "42"), ("/producer-b", "42"), ("/marker", "last")]
