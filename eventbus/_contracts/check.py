@@ -6,19 +6,21 @@
 3. every example validates (valid ones) or fails (invalid ones) against its version;
 4. every consumer expectation holds for every version from its ``since_version``;
 5. with a base (``--against`` a directory or a git ref): published versions are unchanged,
-   no type or version disappeared, and the compatibility mode was not relaxed.
+   no version disappeared, a type disappeared only after it was deprecated and its sunset
+   passed, and the compatibility mode was not relaxed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from eventbus._contracts.compat import check_history, compare
 from eventbus._contracts.expectations import ConsumerExpectation, unmet
 from eventbus._contracts.jsonvalue import canonical
 from eventbus._contracts.lint import lint
-from eventbus._contracts.model import CompatibilityMode, Finding
+from eventbus._contracts.model import CompatibilityMode, Deprecation, Finding
 from eventbus._contracts.registry import Contract, Registry
 from eventbus._errors import RegistryError
 
@@ -120,15 +122,13 @@ def _against(registry: Registry, base: Registry) -> Iterator[Finding]:
     for old in base.contracts:
         current = registry.get(old.type)
         if current is None:
-            deprecation = old.config.deprecated
-            severity = "warning" if deprecation is not None else "error"
-            yield Finding(
-                str(registry.root / old.type),
-                "type-removed",
-                f"{old.type} exists in the base but was removed"
-                + ("" if deprecation else "; deprecate it first"),
-                severity,
-            )
+            problem = _removal_problem(old.config.deprecated)
+            if problem is not None:
+                yield Finding(
+                    str(registry.root / old.type),
+                    "type-removed",
+                    f"{old.type} exists in the base but was removed; {problem}",
+                )
             continue
         if _STRENGTH[current.config.compatibility] < _STRENGTH[old.config.compatibility]:
             yield Finding(
@@ -160,6 +160,18 @@ def _against(registry: Registry, base: Registry) -> Iterator[Finding]:
                     "published-changed",
                     f"v{sv.version} was published and must not change; add v{current.latest.version + 1} instead ({detail})",
                 )
+
+
+def _removal_problem(deprecation: Deprecation | None, now: datetime | None = None) -> str | None:
+    """Why a type may not be removed yet (None when it may): the rule is that a type is removed
+    only after it was deprecated and its sunset has passed."""
+    if deprecation is None:
+        return "deprecate it first, with a sunset, and remove it after the sunset"
+    if deprecation.sunset is None:
+        return "its deprecation has no sunset: set one, and remove it after that date"
+    if deprecation.sunset > (now or datetime.now(UTC)):
+        return f"its sunset ({deprecation.sunset.date().isoformat()}) has not passed"
+    return None
 
 
 def _without_annotations(schema: Any) -> Any:

@@ -85,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
     except ContractError as exc:
         print(f"eventbus contracts {command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # an internal failure is never "incompatible" (exit 1)
+        print(
+            f"eventbus contracts {command}: internal error: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 def _emit(args: argparse.Namespace, data: Any, text: list[str]) -> None:

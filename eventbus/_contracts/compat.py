@@ -6,9 +6,10 @@
   latest. NONE: nothing is checked.
 - STRICT (default) or LENIENT decides which kinds are compatible (see :mod:`.kinds`).
 
-:func:`compare` reports each change once, with its kind (old -> new), its JSON pointer in the
-schema and the directions it breaks; the kind of the same change read new -> old is kept as
-``reverse_kind``.
+:func:`compare` reports each change once, with its kind, the direction that kind reads it
+(``direction``: ``old->new``, or ``new->old`` for a change only visible that way), its JSON
+pointer in the schema and the directions it breaks; ``old_to_new`` and ``new_to_old`` give the
+kind each way (None where a reading has none).
 """
 
 from __future__ import annotations
@@ -38,17 +39,33 @@ class Change:
     pointer: str
     breaks: frozenset[Direction]
     reverse_kind: Kind | None = None
+    direction: str = "old->new"  # how ``kind`` reads the change: "old->new" or "new->old"
+
+    @property
+    def old_to_new(self) -> Kind | None:
+        """The kind read old -> new (what BACKWARD checks), None when only the other way."""
+        return self.kind if self.direction == "old->new" else None
+
+    @property
+    def new_to_old(self) -> Kind | None:
+        """The kind read new -> old (what FORWARD checks), None when only the other way."""
+        return self.kind if self.direction == "new->old" else self.reverse_kind
 
     def to_json(self) -> dict[str, Any]:
+        old_to_new, new_to_old = self.old_to_new, self.new_to_old
         return {
             "kind": self.kind.value,
+            "direction": self.direction,
             "pointer": self.pointer,
             "breaks": sorted(d.value for d in self.breaks),
-            "reverse_kind": self.reverse_kind.value if self.reverse_kind else None,
+            "old_to_new": old_to_new.value if old_to_new else None,
+            "new_to_old": new_to_old.value if new_to_old else None,
         }
 
     def __str__(self) -> str:
         breaks = "+".join(sorted(d.value for d in self.breaks)) or "compatible"
+        if self.direction == "new->old":
+            return f"{breaks:<17} #{self.pointer:<40} {self.kind.value} (read new->old only)"
         reverse = f" (read new->old: {self.reverse_kind.value})" if self.reverse_kind else ""
         return f"{breaks:<17} #{self.pointer:<40} {self.kind.value}{reverse}"
 
@@ -120,7 +137,7 @@ def compare(
     for d in forward:
         if d.pointer not in seen:
             only_forward = frozenset() if d.kind in ok else frozenset({Direction.FORWARD})
-            changes.append(Change(d.kind, d.pointer, only_forward))
+            changes.append(Change(d.kind, d.pointer, only_forward, direction="new->old"))
     return tuple(changes)
 
 

@@ -9,7 +9,11 @@ objects, arrays, combinators), with the same kinds and the same content-model ru
   true and there are no ``patternProperties``; PARTIALLY OPEN when a pattern matches or either
   is a schema; CLOSED otherwise. For additions the original's model decides, for removals the
   update's; a property covered by a partially open model is checked against the covering schema.
-- ``$ref`` into the same document is followed (cycles count as compatible, as in Confluent).
+- ``$ref`` is followed (into the same document, or through ``external``); one that does not
+  resolve is an :class:`InvalidSchemaError`, never silently ``{}``. A pair met again while it is
+  being compared is a cycle, assumed compatible; when the pass ends with such a pair found
+  incompatible, the comparison runs again knowing it (a greatest fixed point), so memoised
+  sub-results cannot mask a change behind a recursive ``oneOf``.
 
 Where Confluent has no rule for a keyword, a subschema that appears is SCHEMA_ADDED and one
 that disappears SCHEMA_REMOVED; any change to ``if``/``then``/``else`` is COMBINED_TYPE_CHANGED.
@@ -17,6 +21,7 @@ that disappears SCHEMA_REMOVED; any change to ``if``/``then``/``else`` is COMBIN
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from typing import Any
 from eventbus._contracts.jsonvalue import canonical, equal, join_pointer, resolve_pointer
 from eventbus._contracts.kinds import Kind, compatible_kinds
 from eventbus._contracts.model import CompatibilityPolicy
+from eventbus._errors import InvalidSchemaError
 
 __all__ = ["ABSENT", "Difference", "diff"]
 
@@ -51,6 +57,7 @@ _ANNOTATIONS = frozenset(
     }
 )
 _COMBINATORS = ("allOf", "anyOf", "oneOf")
+_RECURSION_LIMIT = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,24 @@ def is_empty(schema: Any) -> bool:
     return schema is True or (isinstance(schema, Mapping) and not (schema.keys() - _ANNOTATIONS))
 
 
+Key = tuple[int, int]
+
+
+class _Pass:
+    """What one pass of the comparison shares across contexts: the memo of finished pairs, the
+    pairs in progress, and what cycles assumed. A pair met again while in progress is a cycle:
+    it is assumed compatible, unless an earlier pass found it is not, in which case that pass's
+    differences stand in for it (a greatest fixed point, as Confluent computes it)."""
+
+    def __init__(self, known: dict[Key, list[Difference]]) -> None:
+        self.memo: dict[Key, tuple[Any, Any, list[Difference]]] = {}  # schemas kept: ids unique
+        self.busy: set[Key] = set()
+        self.known = known  # pairs an earlier pass found incompatible, with their differences
+        self.assumed: set[Key] = set()  # pairs a cycle assumed compatible in this pass
+        self.targets: dict[tuple[int, str], Any] = {}  # (side, $ref) -> the schema it names
+        self.derefs: dict[tuple[int, int], tuple[Any, Any]] = {}  # (side, id) -> (schema, target)
+
+
 class Ctx:
     """Where we are in the comparison, what was found, and what counts as compatible."""
 
@@ -72,22 +97,17 @@ class Ctx:
         ok: frozenset[Kind],
         roots: tuple[Any, Any],
         external: Callable[[str], Any] | None,
-        memo: dict[tuple[int, int], tuple[Any, Any, list[Difference]]] | None = None,
-        busy: set[tuple[int, int]] | None = None,
+        shared: _Pass | None = None,
     ) -> None:
         self.ok = ok
         self.roots = roots
         self.external = external
-        # (id, id) -> (original, update, differences): the schemas are kept so ids stay unique
-        self.memo: dict[tuple[int, int], tuple[Any, Any, list[Difference]]] = (
-            {} if memo is None else memo
-        )
-        self.busy: set[tuple[int, int]] = set() if busy is None else busy
+        self.shared = shared if shared is not None else _Pass({})
         self.path: list[str] = []
         self.found: list[Difference] = []
 
     def sub(self, *, keep_path: bool = True) -> Ctx:
-        ctx = Ctx(self.ok, self.roots, self.external, self.memo, self.busy)
+        ctx = Ctx(self.ok, self.roots, self.external, self.shared)
         if keep_path:
             ctx.path = list(self.path)
         return ctx
@@ -111,15 +131,23 @@ class Ctx:
         return all(d.kind in self.ok for d in self.found)
 
     def deref(self, schema: Any, side: int) -> Any:
-        """Follow ``$ref`` (a ``$ref`` with other keywords becomes ``allOf`` of both)."""
+        """Follow ``$ref`` (a ``$ref`` with other keywords becomes ``allOf`` of both); the
+        result is kept per schema, so each ``$ref`` is followed once per pass."""
+        if not isinstance(schema, dict) or "$ref" not in schema:
+            return schema
+        key = (side, id(schema))
+        cached = self.shared.derefs.get(key)
+        if cached is None:
+            cached = self.shared.derefs[key] = (schema, self._follow(schema, side))
+        return cached[1]
+
+    def _follow(self, schema: Any, side: int) -> Any:
         seen: set[int] = set()
         while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
             if id(schema) in seen:
                 return True
             seen.add(id(schema))
             target = self._target(schema["$ref"], side)
-            if target is ABSENT:
-                return schema
             rest = {k: v for k, v in schema.items() if k != "$ref"}
             if rest.keys() - _ANNOTATIONS:
                 return {"allOf": [target, rest]}
@@ -127,13 +155,31 @@ class Ctx:
         return schema
 
     def _target(self, ref: str, side: int) -> Any:
+        targets = self.shared.targets
+        found = targets.get((side, ref), ABSENT)
+        if found is ABSENT:
+            found = targets[side, ref] = self._resolve(ref, side)
+        return found
+
+    def _resolve(self, ref: str, side: int) -> Any:
+        which = ("old", "new")[side]
         if ref.startswith("#"):
             try:
                 return resolve_pointer(self.roots[side], ref[1:])[-1]
-            except (LookupError, ValueError):
-                return ABSENT
+            except (LookupError, ValueError) as exc:
+                raise InvalidSchemaError(
+                    f"$ref {ref!r} in the {which} schema does not resolve: {exc}",
+                    pointer=join_pointer(self.path),
+                    code="unresolvable-ref",
+                ) from None
         found = self.external(ref) if self.external is not None else None
-        return ABSENT if found is None else found
+        if found is None:
+            raise InvalidSchemaError(
+                f"$ref {ref!r} in the {which} schema names no schema known here",
+                pointer=join_pointer(self.path),
+                code="unresolvable-ref",
+            )
+        return found
 
 
 def compare(ctx: Ctx, original: Any, update: Any) -> None:
@@ -148,17 +194,24 @@ def compare(ctx: Ctx, original: Any, update: Any) -> None:
         return
     original, update = ctx.deref(original, 0), ctx.deref(update, 1)
     key = (id(original), id(update))
-    entry = ctx.memo.get(key)
+    shared = ctx.shared
+    entry = shared.memo.get(key)
     if entry is None:
-        if key in ctx.busy:  # a recursive cycle: compatible, as in Confluent
+        if key in shared.busy:  # a cycle: what an earlier pass found, else compatible
+            if key in shared.known:
+                found = shared.known[key]
+                prefix = join_pointer(ctx.path)
+                ctx.extend([Difference(d.kind, prefix + d.pointer) for d in found])
+            else:
+                shared.assumed.add(key)
             return
-        ctx.busy.add(key)
+        shared.busy.add(key)
         try:
             inner = ctx.sub(keep_path=False)
             _compare(inner, original, update)
-            entry = ctx.memo[key] = (original, update, inner.found)
+            entry = shared.memo[key] = (original, update, inner.found)
         finally:
-            ctx.busy.discard(key)
+            shared.busy.discard(key)
     prefix = join_pointer(ctx.path)
     ctx.extend([Difference(d.kind, prefix + d.pointer) for d in entry[2]])
 
@@ -274,6 +327,39 @@ def diff(
     """Every difference from ``original`` to ``update``. ``policy`` matters where Confluent
     decides by compatibility (covered properties, matching combined subschemas); ``external``
     resolves ``$ref`` URIs outside the two documents (None when unknown)."""
-    ctx = Ctx(compatible_kinds(policy), (original, update), external)
-    compare(ctx, original, update)
-    return ctx.found
+    ok = compatible_kinds(policy)
+    known: dict[Key, list[Difference]] = {}
+    passes: list[_Pass] = []  # kept alive so the ids in ``known`` keep naming the same schemas
+    with _deep_recursion():
+        while True:
+            shared = _Pass(dict(known))
+            passes.append(shared)
+            ctx = Ctx(ok, (original, update), external, shared)
+            compare(ctx, original, update)
+            # A cycle assumed a pair compatible that turned out not to be: results built on
+            # that assumption may be wrong, so compare again knowing it (at most once per pair).
+            wrong = {
+                key: shared.memo[key][2]
+                for key in shared.assumed
+                if key in shared.memo and not all(d.kind in ok for d in shared.memo[key][2])
+            }
+            if not wrong:
+                return ctx.found
+            known.update(wrong)
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    """Mutually recursive schemas nest comparisons deeply (one frame group per pair in
+    progress); allow for it, and report what is still too deep as a typed error."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+    try:
+        yield
+    except RecursionError:
+        raise InvalidSchemaError(
+            "the schemas nest too deeply to compare (mutual recursion beyond the limit)",
+            code="depth",
+        ) from None
+    finally:
+        sys.setrecursionlimit(limit)

@@ -146,25 +146,30 @@ def _additional_items(ctx: Ctx, oe: Any, ue: Any) -> None:
             compare(ctx, oe, ue)
 
 
+def _combination_widens(okw: str, olist: list[Any], ukw: str, ulist: list[Any]) -> bool:
+    """Whether changing the keyword keeps every value valid: to ``anyOf``; between two
+    one-branch combinations; from one branch to ``oneOf``; or from ``allOf`` to one branch
+    (one subschema left of a conjunction)."""
+    return (
+        ukw == "anyOf"
+        or (len(olist) == 1 and len(ulist) == 1)
+        or (len(olist) == 1 and ukw == "oneOf")
+        or (len(ulist) == 1 and okw == "allOf")
+    )
+
+
 def combined(ctx: Ctx, okw: str, olist: list[Any], ukw: str, ulist: list[Any]) -> None:
     if okw != ukw:
-        if (
-            ukw == "anyOf"
-            or (ukw == "oneOf" and len(olist) == 1)
-            or (ukw == "allOf" and len(olist) == 1 and len(ulist) == 1)
-        ):
-            ctx.add(K.COMBINED_TYPE_EXTENDED, ukw)
-        else:
+        if not _combination_widens(okw, olist, ukw, ulist):
             ctx.add(K.COMBINED_TYPE_CHANGED, ukw)
             return
+        ctx.add(K.COMBINED_TYPE_EXTENDED, ukw)
     originals = list({canonical(s): s for s in olist}.values())
     updates = list({canonical(s): s for s in ulist}.values())
-    if len(originals) != len(updates):
-        grew = len(originals) < len(updates)
-        if ukw == "allOf":
-            ctx.add(K.PRODUCT_TYPE_EXTENDED if grew else K.PRODUCT_TYPE_NARROWED, ukw)
-        else:
-            ctx.add(K.SUM_TYPE_EXTENDED if grew else K.SUM_TYPE_NARROWED, ukw)
+    if len(originals) < len(updates):  # more branches: the new keyword says of what kind
+        ctx.add(K.PRODUCT_TYPE_EXTENDED if ukw == "allOf" else K.SUM_TYPE_EXTENDED, ukw)
+    elif len(originals) > len(updates):  # fewer: the old keyword says what was narrowed
+        ctx.add(K.PRODUCT_TYPE_NARROWED if okw == "allOf" else K.SUM_TYPE_NARROWED, ukw)
     edges: list[list[tuple[int, list[Difference]]]] = []
     for i, original in enumerate(originals):
         row = []

@@ -32,9 +32,22 @@ def materialize(against: str, registry_root: Path, into: Path) -> Path | None:
     if candidate.is_dir():
         return candidate
     root = registry_root.resolve()
-    top = Path(_git(["rev-parse", "--show-toplevel"], root).decode().strip())
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], root).decode().strip())
+    except RegistryError as exc:
+        raise RegistryError(
+            f"--against {against!r} is not a directory, and the registry at {registry_root} is "
+            f"not in a git repository to read a ref from ({exc})"
+        ) from None
     relative = root.relative_to(top).as_posix()
-    _git(["rev-parse", "--verify", "--quiet", f"{against}^{{commit}}"], top)
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{against}^{{commit}}"], top)
+    except RegistryError:
+        raise RegistryError(
+            f"--against {against!r} is neither a directory nor a commit of the repository at "
+            f"{top}: expected a branch, tag or commit (e.g. origin/main; fetch it first, with "
+            "the history: fetch-depth 0 in CI)"
+        ) from None
     listed = _git(["ls-tree", "-d", "--name-only", against, "--", relative], top)
     if not listed.strip():
         return None

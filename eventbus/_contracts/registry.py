@@ -61,6 +61,8 @@ def read_json(path: Path) -> Any:
         raise RegistryError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", path=str(path)
         ) from None
+    except RecursionError:
+        raise RegistryError("nests too deeply to read", path=str(path)) from None
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,11 @@ def test_compat_exits_1_and_names_the_broken_direction(
     assert code == 1 and data["compatible"] is False and data["mode"] == "FULL"
     assert {
         "kind": "TYPE_EXTENDED",
+        "direction": "old->new",
         "pointer": "/properties/a/type",
         "breaks": ["FORWARD"],
-        "reverse_kind": "TYPE_NARROWED",
+        "old_to_new": "TYPE_EXTENDED",
+        "new_to_old": "TYPE_NARROWED",
     } in data["changes"]
     code, _, _ = run(capsys, "contracts", "compat", str(new), str(old), "--policy", "lenient")
     assert code == 1  # TYPE_NARROWED is never compatible
@@ -157,7 +159,7 @@ def test_check_against_a_directory_forbids_changing_published_versions(
         in out
     )
     assert (
-        "com.example.shop.payment.failed exists in the base but was removed; deprecate it first"
+        "com.example.shop.payment.failed exists in the base but was removed; deprecate it first,"
         in out
     )
 
@@ -191,7 +193,9 @@ def test_check_against_a_git_ref(
     assert code == 1
     assert "v1 was published and must not change" in out and "check against HEAD: FAILED" in out
     code, _, err = run(capsys, "contracts", "check", str(registry_copy), "--against", "no-such-ref")
-    assert code == 2 and "no-such-ref" in err
+    assert code == 2
+    assert "--against 'no-such-ref' is neither a directory nor a commit" in err
+    assert "expected a branch, tag or commit" in err and "rev-parse" not in err
 
 
 def test_check_exits_2_on_an_unreadable_schema(
