@@ -59,6 +59,7 @@ _IDENTITY: Final = frozenset(
 )
 _MAX_IDENTITY_VALUE: Final = 256
 _FRAMING: Final = 16  # bytes a broker may add around the headers (NATS: "NATS/1.0\r\n" ...)
+_DEDUPE_HEADER: Final = 16  # name and framing of the header a dedupe id travels in
 
 
 def sanitise(text: str, limit: int = MAX_ERROR_TEXT) -> str:
@@ -71,6 +72,8 @@ def wire_size(message: Message) -> int:
     """A generous estimate of the bytes a broker counts for ``message`` (UTF-8 headers with
     per-header framing, as NATS counts them), for deciding which form may fit."""
     size = len(message.body) + _FRAMING
+    if message.dedupe_id is not None:  # brokers may carry it as a header (NATS: Nats-Msg-Id)
+        size += _DEDUPE_HEADER + _byte_len(message.dedupe_id)
     for name, value in message.headers.items():
         size += 4 + _byte_len(name)
         size += _byte_len(value) if isinstance(value, str | bytes) else 16
