@@ -215,6 +215,10 @@ class DeadLetterQueue:
             problem = None
         except DecodeError as exc:
             event, problem = None, str(exc)
+        if event is not None and "deadlettertruncated" in event.extensions:
+            # Only the first bytes of the body were kept (it did not fit): not the event.
+            size = event.extensions["deadlettertruncated"]
+            event, problem = None, f"truncated dead letter: the body was {size} bytes"
         return DeadLetterEntry(message, event, problem, delivery, ref)
 
     async def _browse(self) -> _Entries:

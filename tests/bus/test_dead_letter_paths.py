@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from eventbus import ContentMode, Event, EventBus, Message, RetryPolicy
+from eventbus import ContentMode, DeadLetterQueue, Event, EventBus, Message, RetryPolicy
 from eventbus._adapter import DEAD_LETTER_GROUP, Delivery, SubscriptionSpec
 from eventbus._bindings import encode
 from eventbus.testing import BasicAdapter, run, wait_until
@@ -243,3 +243,38 @@ def test_a_flood_of_poison_is_logged_in_a_few_lines(caplog: pytest.LogCaptureFix
     assert shown and summaries
     assert len(shown) + sum(r.suppressed for r in summaries) == n  # type: ignore[attr-defined]
     assert all(r.levelno == logging.WARNING for r in summaries)
+
+
+def test_a_truncated_dead_letter_is_listed_but_never_replayed() -> None:
+    """Its body is only the first bytes of the event's: replaying it would publish a cut event."""
+
+    async def scenario() -> None:
+        limit = 2048
+        async with EventBus(
+            f"memory://{_name()}?max_message_bytes={limit}", retry=RetryPolicy.never()
+        ) as bus:
+
+            async def poison(event: Event[Any]) -> None:
+                raise ValueError("no")
+
+            sub = bus.subscribe("cut.thing", poison)
+            await sub
+            assert sub.dead_letter_channel is not None
+            event = Event(
+                type="cut.thing",
+                source="/c",
+                datacontenttype="application/octet-stream",
+                data=b"x" * (limit - 300),
+            )
+            await bus.publish(event)
+            await wait_until(lambda: sub.stats.dead_lettered == 1)
+            queue = DeadLetterQueue(bus.adapter, sub.channel)
+            (entry,) = await queue.list()
+            assert entry.reason == "handler-error"
+            assert entry.event is None and "truncated dead letter" in (entry.problem or "")
+            result = await queue.replay(check_targets=False)
+            assert result.replayed == 0 and result.skipped == 1
+            (still,) = await queue.list()
+            assert still.id == event.id
+
+    run(scenario())
