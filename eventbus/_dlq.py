@@ -217,7 +217,7 @@ class DeadLetterQueue:
             event, problem = None, str(exc)
         if event is not None and "deadlettertruncated" in event.extensions:
             # Only the first bytes of the body were kept (it did not fit): not the event.
-            size = event.extensions["deadlettertruncated"]
+            size = str(event.extensions["deadlettertruncated"])
             event, problem = None, f"truncated dead letter: the body was {size} bytes"
         return DeadLetterEntry(message, event, problem, delivery, ref)
 
