@@ -61,6 +61,19 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--title")
     a.add_argument("--version", default="1.0.0", dest="doc_version", help="info.version")
     a.add_argument("--action", choices=["send", "receive", "both"], default="both")
+    a.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a broker URL for servers (nats://, pubsub://PROJECT, servicebus://NAMESPACE, "
+        "amqps://, kafka://); its broker decides header names and bindings (repeatable)",
+    )
+    a.add_argument(
+        "--broker",
+        choices=["nats", "pubsub", "servicebus", "kafka"],
+        help="describe this broker's headers and bindings without naming a server",
+    )
     a.add_argument("--output", "-o", help="write to this file instead of stdout")
 
     vec = cs.add_parser("vectors", parents=[json_flag], help="write golden test vectors")
@@ -229,7 +242,12 @@ def _asyncapi(args: argparse.Namespace) -> int:
 
     actions = ("send", "receive") if args.action == "both" else (args.action,)
     document = asyncapi_document(
-        Registry(args.registry), title=args.title, version=args.doc_version, actions=actions
+        Registry(args.registry),
+        title=args.title,
+        version=args.doc_version,
+        actions=actions,
+        servers=tuple(args.server),
+        broker=args.broker,
     )
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from eventbus._bindings import decode
+from eventbus._contracts.model import Deprecation
 from eventbus._contracts.registry import Registry, SchemaVersion
 from eventbus._data import is_json_type
 from eventbus._errors import (
@@ -33,7 +34,7 @@ from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware, Publis
 from eventbus._router import type_matcher
 from eventbus._types import ExtensionValue
 
-__all__ = ["ValidationMiddleware", "event_data"]
+__all__ = ["ValidationMiddleware", "deprecation_attributes", "event_data"]
 
 log = logging.getLogger("eventbus.contracts")
 _JSON_SCALARS = (str, int, float, bool)
@@ -139,17 +140,7 @@ class ValidationMiddleware(Middleware):
         if (sv.type, sv.version) not in self._warned:
             self._warned.add((sv.type, sv.version))
             log.warning("eventbus: publishing %s, which is %s", sv, deprecation.describe())
-        values: dict[str, ExtensionValue | None] = {"deprecated": True}
-        if deprecation.since is not None:
-            values["deprecationfrom"] = deprecation.since
-        if deprecation.sunset is not None:
-            values["deprecationsunset"] = deprecation.sunset
-        migration = deprecation.migration
-        if migration is None and deprecation.replaced_by in self.registry.types:
-            migration = self.registry.contract(deprecation.replaced_by).latest.uri
-        if migration is not None:
-            values["deprecationmigration"] = migration
-        return event.with_extensions(**values)
+        return event.with_extensions(**deprecation_attributes(self.registry, deprecation))
 
     def _resolve(self, event: Event[Any]) -> SchemaVersion | None:
         sv = self.registry.resolve(event.type, event.dataschema)
@@ -206,6 +197,24 @@ class ValidationMiddleware(Middleware):
             raise RejectedEventError(str(exc), reason="unknown-schema") from exc
         except InvalidSchemaError as exc:
             raise RejectedEventError(str(exc), reason="schema-error") from exc
+
+
+def deprecation_attributes(registry: Registry, deprecation: Deprecation) -> dict[str, Any]:
+    """The CloudEvents deprecation extension the bus adds to events of a deprecated type or
+    version: ``deprecated``, ``deprecationfrom``, ``deprecationsunset`` and
+    ``deprecationmigration`` (the ``migration`` URI, else the replacement's latest
+    ``dataschema``)."""
+    values: dict[str, ExtensionValue | None] = {"deprecated": True}
+    if deprecation.since is not None:
+        values["deprecationfrom"] = deprecation.since
+    if deprecation.sunset is not None:
+        values["deprecationsunset"] = deprecation.sunset
+    migration = deprecation.migration
+    if migration is None and deprecation.replaced_by in registry.types:
+        migration = registry.contract(deprecation.replaced_by).latest.uri
+    if migration is not None:
+        values["deprecationmigration"] = migration
+    return values
 
 
 def _wire_data(event: Event[Any], context: ConsumeContext) -> Any:

@@ -4,7 +4,8 @@ For every example of every version (valid and invalid), every binding (``ce-head
 ``pubsub``, ``amqp``) and content mode (binary, structured): the message eventbus writes
 (headers with their types, body as base64 and as text), the event a decoder must read back (in
 the JSON event format), and whether the data is valid with the violations it has. Events are
-deterministic (fixed id, time and source), so vectors are stable across runs. ``index.json``
+deterministic (fixed id, time and source), so vectors are stable across runs; events of
+deprecated types and versions carry the deprecation extension the bus adds. ``index.json``
 lists every file.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eventbus._bindings import BINDINGS, ContentMode, decode, encode
+from eventbus._contracts.middleware import deprecation_attributes
 from eventbus._contracts.registry import Example, Registry
 from eventbus._event import Event
 from eventbus._format import to_json
@@ -55,7 +57,9 @@ def _message_json(message: Message) -> dict[str, Any]:
 
 
 def _event(registry: Registry, example: Example) -> Event[Any]:
-    return Event(
+    """The event the bus sends for an example: with the deprecation extension when the type
+    or version is deprecated, as the validation middleware adds it."""
+    event: Event[Any] = Event(
         type=example.type,
         source=f"/eventbus/vectors/{registry.name}",
         id=f"{example.type}.v{example.version}.{example.name}",
@@ -65,6 +69,10 @@ def _event(registry: Registry, example: Example) -> Event[Any]:
         dataschema=registry.dataschema(example.type, example.version),
         data=example.data,
     )
+    deprecation = registry.contract(example.type).deprecation(example.version)
+    if deprecation is not None:
+        event = event.with_extensions(**deprecation_attributes(registry, deprecation))
+    return event
 
 
 def build_vectors(registry: Registry) -> list[tuple[str, dict[str, Any]]]:

@@ -46,7 +46,8 @@ def test_the_official_parser_accepts_the_asyncapi_export(
     assert result["version"] == "3.0.0"
     assert sorted(result["channels"]) == sorted(shipped.types)
     versions = [f"{c.type}.v{v.version}" for c in shipped.contracts for v in c.versions]
-    assert sorted(result["messages"]) == sorted(versions)
+    both_modes = versions + [f"{v}.structured" for v in versions]
+    assert sorted(result["messages"]) == sorted(both_modes)
     assert len(result["operations"]) == 2 * len(shipped.types)
     assert set(result["payloadTypes"]) == {"object"}
     # The parser does catch a broken document: an operation on a channel that does not exist.
