@@ -19,7 +19,7 @@ async def park(waiters: Waiters) -> None:
     except asyncio.CancelledError:
         if future.done() and not future.cancelled():
             wake_one(waiters)  # woken, then cancelled: pass the wake-up on
-        else:
+        elif future in waiters:  # wake_one may have dropped it already (cancelled: done)
             waiters.remove(future)
         raise
 
