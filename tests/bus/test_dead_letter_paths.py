@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from typing import Any
@@ -276,5 +277,43 @@ def test_a_truncated_dead_letter_is_listed_but_never_replayed() -> None:
             assert result.replayed == 0 and result.skipped == 1
             (still,) = await queue.list()
             assert still.id == event.id
+
+    run(scenario())
+
+
+@dataclasses.dataclass
+class Checked:
+    """A data type whose own check raises something msgspec passes through (not ValueError)."""
+
+    amount: int
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise RuntimeError("negative amounts are not allowed")
+
+
+def test_a_data_type_raising_anything_is_dead_lettered_not_redelivered() -> None:
+    async def scenario() -> None:
+        dead: list[Message] = []
+        handled: list[int] = []
+        async with EventBus(f"memory://{_name()}") as bus:
+
+            async def handler(event: Event[Checked]) -> None:
+                assert event.data is not None
+                handled.append(event.data.amount)
+
+            sub = bus.subscribe("pay", handler)
+            await sub
+            assert sub.dead_letter_channel is not None
+            reader = await _reader(bus, sub.dead_letter_channel, dead)
+            await bus.publish(Event(type="pay", source="/s", data={"amount": -1}))
+            await bus.publish(Event(type="pay", source="/s", data={"amount": 5}))
+            await wait_until(lambda: len(dead) == 1 and handled == [5])
+            await settle()
+            await reader.close()
+        attributes = dead_letter_headers(dead[0])
+        assert attributes["deadletterreason"] == "decode-error"
+        assert "negative amounts" in attributes["deadlettererror"]
+        assert sub.stats.received == 2
 
     run(scenario())
