@@ -12,6 +12,11 @@ Tests that need a semantic the adapter lacks (per its :class:`~eventbus.Capabili
 skipped; tests of what an adapter *cannot* do check that subscribing fails cleanly instead.
 Each test uses fresh, unique event types (and so channels), so a shared server is fine. Tests
 are plain functions that run their own event loop: no pytest-asyncio needed.
+
+Set ``short_ack_wait`` to the shortest ack wait the adapter honours (default 1 s; Pub/Sub's
+floor is 10 s) and, where the broker takes its ack deadline or lock duration from the URL,
+override the ``short_ack_bus_url`` fixture: the drain scenario then waits longer than that and
+fails if an event it acked comes back.
 """
 
 from __future__ import annotations
