@@ -138,7 +138,10 @@ class SubscriptionSpec:
     sent there (for example in the durable group ``DEAD_LETTER_GROUP``). ``max_attempts``: where
     the broker counts deliveries natively it may dead-letter on its own past this count.
     ``ordered``: the subscriber asked for order per partition key (adapters that must enable
-    ordering per subscription, such as Pub/Sub, can do it only where asked).
+    ordering per subscription, such as Pub/Sub, can do it only where asked). ``on_dropped``: an
+    adapter whose client can drop messages of this subscription before delivering them (core
+    NATS with a full pending buffer, at most once) calls it with how many it dropped; the bus
+    counts them in the subscription's stats (``dropped``) and metrics. The adapter logs them.
     """
 
     channel: str
@@ -148,6 +151,7 @@ class SubscriptionSpec:
     max_attempts: int | None = None
     ack_wait: float = 30.0
     ordered: bool = False  # the subscriber asked for per-partition-key order
+    on_dropped: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

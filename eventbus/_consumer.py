@@ -17,6 +17,7 @@ failures at ERROR.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -56,6 +57,7 @@ class SubscriptionStats:
     retried: int = 0
     dead_lettered: int = 0
     filtered: int = 0
+    dropped: int = 0  # lost by the broker client before delivery (at-most-once adapters)
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Subscription:
         self._rt = runtime
         self.pattern = pattern
         self.handler = handler
-        self.spec = spec
+        self.spec = spec = dataclasses.replace(spec, on_dropped=self._count_dropped)
         self.retry = retry
         self.stats = SubscriptionStats()
         self._filter = type_filter
@@ -253,6 +255,10 @@ class Subscription:
 
     def resume(self) -> None:
         self._running.set()
+
+    def _count_dropped(self, count: int) -> None:
+        """The adapter's client dropped ``count`` messages of this subscription (it logs why)."""
+        self.stats.dropped += count
 
     async def _deliver(self, delivery: Delivery) -> None:
         if not self._running.is_set():

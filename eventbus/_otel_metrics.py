@@ -9,7 +9,9 @@ Instruments (attributes: ``messaging.system``, ``messaging.destination.name``,
 - ``eventbus.in_flight`` (up-down counter): handlers running now;
 - ``eventbus.retried``, ``eventbus.dead_lettered`` (observable counters): read from each
   subscription's stats, so dead letters that never reach a handler (undecodable messages)
-  count too.
+  count too;
+- ``eventbus.dropped`` (observable counter): messages the broker client dropped before the
+  subscription took them (core NATS with a full pending buffer), from the stats too.
 
 ``pip install "eventbus[otel]"`` (and ``"eventbus[prometheus]"`` for the exporter).
 """
@@ -79,6 +81,12 @@ class MetricsMiddleware(Middleware):
             callbacks=[observe("retried")],
             unit="{event}",
             description="Failed attempts that were retried",
+        )
+        meter.create_observable_counter(
+            "eventbus.dropped",
+            callbacks=[observe("dropped")],
+            unit="{event}",
+            description="Events the broker client dropped before delivery (at-most-once)",
         )
         meter.create_observable_counter(
             "eventbus.dead_lettered",

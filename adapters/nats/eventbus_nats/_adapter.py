@@ -68,7 +68,7 @@ class NatsAdapter:
         self._limits = self._capabilities.limits
         self._max_payload = self._limits.max_message_bytes or 0
         self._jetstream_mode = self._config.mode == "jetstream"
-        self._events = ConnectionEvents(self._scrub, self._reconnected, self._lost)
+        self._events = ConnectionEvents(self._scrub, self._reconnected, self._lost, self._dropped)
         self._nc: Client | None = None
         self._js: _JetStream | None = None
         self._subscriptions: dict[PullSubscription | CoreSubscription, None] = {}
@@ -284,6 +284,18 @@ class NatsAdapter:
         for subscription in list(self._subscriptions):
             if isinstance(subscription, PullSubscription):
                 subscription.reconnected()
+
+    def _dropped(self, nats_sub: Any) -> None:
+        """nats-py dropped a message of ``nats_sub`` (its pending buffer was full)."""
+        for subscription in self._subscriptions:
+            if isinstance(subscription, CoreSubscription) and subscription.owns(nats_sub):
+                subscription.dropped(1)
+                return
+        # A JetStream pull inbox or the publisher's acknowledgement inbox: nothing is lost
+        # (JetStream redelivers after ack_wait; a publish without its ack is sent again).
+        log.warning(
+            "nats: the client dropped a message of %r (its pending buffer was full)", nats_sub
+        )
 
     async def _lost(self) -> None:
         if self._nc is not None:

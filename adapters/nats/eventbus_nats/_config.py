@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from nats.aio.subscription import DEFAULT_SUB_PENDING_MSGS_LIMIT
+
 from eventbus.adapter import ConfigurationError
 
 __all__ = [
@@ -202,7 +204,9 @@ class NatsConfig:
     ``publish_timeout``: seconds to wait for JetStream's acknowledgements of one attempt;
     ``publish_retries``: attempts after a timeout or while JetStream is unavailable (the same
     ``Nats-Msg-Id`` is sent, so the stream drops copies it already has).
-    ``core_pending_limit``: messages a core subscription buffers before dropping (slow consumer).
+    ``core_pending_limit``: messages a core subscription buffers behind a slow handler before
+    nats-py drops (core NATS is at most once); the default is nats-py's own (524,288). Drops are
+    counted in the subscription's ``stats.dropped`` and logged as errors.
     """
 
     servers: tuple[str, ...] = (DEFAULT_SERVER,)
@@ -216,7 +220,7 @@ class NatsConfig:
     provision: bool = True
     publish_timeout: float = 5.0
     publish_retries: int = 3
-    core_pending_limit: int = 65_536
+    core_pending_limit: int = DEFAULT_SUB_PENDING_MSGS_LIMIT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "servers", tuple(self.servers))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,7 +27,6 @@ __all__ = ["ConnectionEvents", "open_connection", "servers_text"]
 log = logging.getLogger("eventbus.nats")
 _FIRST_CONNECT_ATTEMPTS = 1  # nats-py counts retries: two tries per server
 _FIRST_CONNECT_WAIT = 0.1
-_SLOW_CONSUMER_LOG_EVERY = 5.0
 
 
 def servers_text(config: NatsConfig) -> str:
@@ -73,6 +71,7 @@ class ConnectionEvents:
         scrub: Scrubber,
         on_reconnect: Callable[[], Awaitable[None]],
         on_closed: Callable[[], Awaitable[None]],
+        on_dropped: Callable[[Any], None],
     ) -> None:
         self.last_error: BaseException | None = None
         #: A refusal of the credentials: it explains a failed connect better than the
@@ -82,9 +81,8 @@ class ConnectionEvents:
         self._scrub = scrub
         self._on_reconnect = on_reconnect
         self._on_closed = on_closed
+        self._on_dropped = on_dropped
         self._connected = False
-        self._slow_logged = 0.0
-        self._slow_dropped = 0
 
     def connected(self) -> None:
         self._connected = True
@@ -95,15 +93,7 @@ class ConnectionEvents:
 
     async def error(self, exc: Exception) -> None:
         if isinstance(exc, nats.errors.SlowConsumerError):
-            self._slow_dropped += 1
-            now = time.monotonic()
-            if now - self._slow_logged >= _SLOW_CONSUMER_LOG_EVERY:
-                self._slow_logged = now
-                log.warning(
-                    "nats: a core subscription is too slow; %d message(s) dropped so far "
-                    "(raise core_pending_limit or use JetStream)",
-                    self._slow_dropped,
-                )
+            self._on_dropped(exc.sub)  # nats-py dropped one message of that subscription
             return
         self.last_error = exc
         if self.refusal is None and describe(exc).startswith("authorization violation"):
