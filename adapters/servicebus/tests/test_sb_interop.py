@@ -21,6 +21,7 @@ from sb_broker import ServiceBusTestBroker
 from sb_helpers import sb_url
 
 from eventbus import ContentMode, Event, EventBus
+from eventbus.adapter import broker_dedupe_id
 from eventbus.testing import wait_until
 
 FMT = JSONFormat()
@@ -63,7 +64,8 @@ def test_adapter_output_decodes_with_the_cloudevents_sdk(sb_broker: ServiceBusTe
     binary, structured = received
     assert binary.content_type == "application/json"
     assert "cloudEvents_id" in binary.properties and "content-type" not in binary.properties
-    assert binary.id == sent[ContentMode.BINARY].id  # MessageId = event id (duplicate detection)
+    expected_id = broker_dedupe_id(sent[ContentMode.BINARY].source, sent[ContentMode.BINARY].id)
+    assert binary.id == expected_id  # MessageId = the dedupe id (duplicate detection)
     assert binary.group_id == "k-1"  # SessionId = partition key
     for message, event in (
         (binary, sent[ContentMode.BINARY]),
