@@ -16,7 +16,7 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     │   └── UnsupportedSemanticError            a subscription needs what the adapter lacks
     ├── AdapterError                            a broker failed (translated by the adapter)
     │   ├── BrokerConnectionError (ConnectionError)
-    │   └── PublishError
+    │   └── PublishError                        outcome: "not-stored" or "unknown"
     ├── RejectedEventError                      raised by a handler or middleware: dead-letter now
     ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
     ├── StoreError                              an idempotency store or outbox database failed
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 from eventbus._redact import redact_url
 
@@ -53,6 +54,7 @@ __all__ = [
     "LimitExceededError",
     "Problem",
     "PublishError",
+    "PublishOutcome",
     "RegistryError",
     "RejectedEventError",
     "SchemaValidationError",
@@ -164,8 +166,48 @@ class BrokerConnectionError(AdapterError, ConnectionError):
     """The broker could not be reached or the connection was lost."""
 
 
+PublishOutcome = Literal["not-stored", "unknown"]
+
+
 class PublishError(AdapterError):
-    """The broker refused or failed to store a published message."""
+    """The broker refused or failed to store published messages.
+
+    ``outcome`` says what is known about the messages the error is about (the text says it too):
+
+    - ``"not-stored"``: the broker refused them, or they never left this process; publishing
+      them again cannot make a duplicate.
+    - ``"unknown"``: no answer came (a timeout, a lost connection). The broker may have stored
+      them, or may still: a client that buffers while it reconnects (nats-py) sends them once
+      the connection is back. Publishing the same events again may then store them twice;
+      the broker's publisher dedupe drops the copy within its window (the same event has the
+      same dedupe id) and consumer idempotency absorbs it after that.
+    """
+
+    NOT_STORED: Final = "not-stored"
+    UNKNOWN: Final = "unknown"
+
+    def __init__(self, message: str, *, outcome: PublishOutcome = "unknown") -> None:
+        if outcome not in (self.NOT_STORED, self.UNKNOWN):
+            raise ValueError(f"outcome must be 'not-stored' or 'unknown', got {outcome!r}")
+        self.outcome: PublishOutcome = outcome
+        self.detail = message
+        super().__init__(f"{message} [{_OUTCOME_NOTES[outcome]}]")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_publish_error, (type(self), self.detail, self.outcome))
+
+
+_OUTCOME_NOTES: Final = {
+    "not-stored": "not stored",
+    "unknown": (
+        "outcome unknown: the broker may have stored it or may still store it, so publishing "
+        "it again may duplicate it (dedupe by event drops the copy within the broker's window)"
+    ),
+}
+
+
+def _publish_error(cls: type[PublishError], message: str, outcome: PublishOutcome) -> PublishError:
+    return cls(message, outcome=outcome)
 
 
 class RejectedEventError(EventBusError):

@@ -150,3 +150,19 @@ def test_the_broker_dedupe_id_is_stable_and_tells_sources_apart() -> None:
     assert len(ids) == 5
     longest = broker_dedupe_id("/s" * 500, "i" * 96)
     assert len(longest) <= 128 and len(broker_dedupe_id("/s", "i" * 500)) == 32
+
+
+def test_a_publish_error_names_its_outcome() -> None:
+    import pickle
+
+    from eventbus.adapter import PublishError
+
+    unknown = PublishError("publishing to 'x': no acknowledgement")
+    assert unknown.outcome == "unknown" and "outcome unknown" in str(unknown)
+    assert "may duplicate" in str(unknown)
+    refused = PublishError("publishing to 'x': too large", outcome="not-stored")
+    assert refused.outcome == "not-stored" and str(refused).endswith("[not stored]")
+    again = pickle.loads(pickle.dumps(refused))
+    assert (type(again), again.outcome, str(again)) == (PublishError, "not-stored", str(refused))
+    with pytest.raises(ValueError, match="outcome"):
+        PublishError("x", outcome="lost")  # type: ignore[arg-type]

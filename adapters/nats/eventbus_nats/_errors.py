@@ -80,5 +80,8 @@ def translated(action: str, scrub: Scrubber, *, publishing: bool = False) -> Ite
         if is_connection_error(exc):
             raise BrokerConnectionError(message) from exc
         if publishing:
-            raise PublishError(message) from exc
+            # Refused by the client before sending (bad subject, payload too large...), unless
+            # it timed out waiting for the server.
+            timed_out = isinstance(exc, asyncio.TimeoutError | nats.errors.TimeoutError)
+            raise PublishError(message, outcome="unknown" if timed_out else "not-stored") from exc
         raise AdapterError(message) from exc

@@ -4,6 +4,11 @@ JetStream publishes are pipelined: every message goes out with its own reply sub
 shared inbox, then the adapter waits for all the acknowledgements. Messages that got none
 (timeout, JetStream unavailable, a reconnect) are sent again, in order, with the same
 ``Nats-Msg-Id``, so the stream drops the copies it already stored.
+
+When messages stay unconfirmed, ``PublishError.outcome`` says what is known: ``"unknown"`` when
+one of them was handed to the connection and never answered (the server may have stored it;
+while reconnecting, nats-py keeps it in its buffer and sends it when the server is back), and
+``"not-stored"`` when every one was refused, answered "no stream" or never handed over.
 """
 
 from __future__ import annotations
@@ -119,21 +124,24 @@ class JetStreamPublisher:
 
     async def publish(self, subject: str, items: Sequence[tuple[_Headers | None, bytes]]) -> None:
         """Store ``items`` (headers, body) on ``subject``; raise PublishError if JetStream did
-        not take them all."""
+        not confirm them all (with the outcome: see the module docstring)."""
         todo = list(range(len(items)))
+        unanswered: set[int] = set()  # handed to the connection, never answered
         problem = "no acknowledgement"
         for attempt in range(self._retries + 1):
             if attempt:
                 await self._settle_before_retry(attempt)
             sent = await self._send(subject, items, todo)
-            todo, problem = await self._collect(subject, sent)
+            todo, problem = await self._collect(subject, sent, unanswered)
             if not todo:
                 return
+        unknown = not unanswered.isdisjoint(todo)
         raise PublishError(
             self._scrub(
-                f"publishing to {subject!r}: {len(todo)} message(s) not stored by JetStream "
+                f"publishing to {subject!r}: JetStream did not confirm {len(todo)} message(s) "
                 f"after {self._retries + 1} attempt(s): {problem}"
-            )
+            ),
+            outcome="unknown" if unknown else "not-stored",
         )
 
     async def _settle_before_retry(self, attempt: int) -> None:
@@ -179,19 +187,25 @@ class JetStreamPublisher:
             sent.append((index, token, future))
         return sent
 
-    async def _collect(self, subject: str, sent: list[_Sent]) -> tuple[list[int], str]:
-        """Indexes to send again, and why; raise PublishError on a refusal."""
+    async def _collect(
+        self, subject: str, sent: list[_Sent], unanswered: set[int]
+    ) -> tuple[list[int], str]:
+        """Indexes to send again, and why; raise PublishError on a refusal. Adds to
+        ``unanswered`` what was handed over and got no answer."""
         futures = [f for _, _, f in sent if f is not None and not f.done()]
         if futures:
             await asyncio.wait(futures, timeout=self._timeout)
         again: list[int] = []
         problem = "no acknowledgement"
         refusal = ""
+        refused: list[int] = []
         for index, token, future in sent:
             if future is None or not future.done():
                 if future is not None:
                     future.cancel()
                     self._waiting.pop(token, None)
+                    unanswered.add(index)
+                    problem = "no acknowledgement (the server may still store what it got)"
                 again.append(index)
                 continue
             reply = future.result()
@@ -205,8 +219,13 @@ class JetStreamPublisher:
                 if error.get("code") == 503:
                     again.append(index)
                     problem = text
-                elif not refusal:
-                    refusal = text
+                else:
+                    refused.append(index)
+                    refusal = refusal or text
         if refusal:
-            raise PublishError(self._scrub(f"publishing to {subject!r}: {refusal}"))
+            unknown = not unanswered.isdisjoint(again + refused)
+            raise PublishError(
+                self._scrub(f"publishing to {subject!r}: {refusal}"),
+                outcome="unknown" if unknown else "not-stored",
+            )
         return again, problem

@@ -99,7 +99,9 @@ def translated(action: str, where: str, *, publishing: bool = False) -> Iterator
         if is_connection_error(exc):
             raise BrokerConnectionError(message) from exc
         if publishing:
-            raise PublishError(message) from exc
+            # A 4xx answer (invalid, not found, denied, quota): the service stored nothing.
+            refused = isinstance(exc, gexc.ClientError)
+            raise PublishError(message, outcome="not-stored" if refused else "unknown") from exc
         raise AdapterError(message) from exc
     except TimeoutError as exc:
         raise BrokerConnectionError(f"{action} on {where}: timed out") from exc

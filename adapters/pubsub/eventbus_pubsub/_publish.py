@@ -56,16 +56,21 @@ def _text(name: str, value: object) -> str:
         try:
             return value.decode()
         except UnicodeDecodeError:
-            raise PublishError(f"attribute {name!r} is not UTF-8 text") from None
+            raise PublishError(
+                f"attribute {name!r} is not UTF-8 text", outcome="not-stored"
+            ) from None
     if isinstance(value, datetime):
         return value.isoformat()
-    raise PublishError(f"attribute {name!r} has a {type(value).__name__}, not a string")
+    raise PublishError(
+        f"attribute {name!r} has a {type(value).__name__}, not a string", outcome="not-stored"
+    )
 
 
 def _check_attribute(name: str, value: str) -> None:
     if not name or name.startswith("goog"):
         raise PublishError(
-            f"attribute name {name!r} is not allowed by Pub/Sub (empty, or starts with 'goog')"
+            f"attribute name {name!r} is not allowed by Pub/Sub (empty, or starts with 'goog')",
+            outcome="not-stored",
         )
     size = len(name.encode())
     if size > MAX_ATTRIBUTE_KEY_BYTES:
@@ -113,7 +118,9 @@ def to_pubsub(message: Message, *, ordering: bool, max_message_bytes: int) -> An
             )
     body = message.body
     if not body and not attributes:
-        raise PublishError("Pub/Sub refuses a message with neither data nor attributes")
+        raise PublishError(
+            "Pub/Sub refuses a message with neither data nor attributes", outcome="not-stored"
+        )
     if len(body) + _MAX_ATTRIBUTE_BYTES + MAX_ORDERING_KEY_BYTES > max_message_bytes:
         size = message.size() + len(key.encode())
         if size > max_message_bytes:
@@ -161,7 +168,7 @@ class Publisher:
         if not converted:
             return
         if self._closed:
-            raise PublishError("the Pub/Sub adapter is closed")
+            raise PublishError("the Pub/Sub adapter is closed", outcome="not-stored")
         if self._config.provision:
             topic = await self._admin.ensure_topic(channel)
         else:
@@ -184,7 +191,10 @@ class Publisher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for queue in self._queues.values():
-            _fail([([], [done for _, done in queue.pending])], PublishError("the adapter closed"))
+            _fail(
+                [([], [done for _, done in queue.pending])],
+                PublishError("the adapter closed", outcome="not-stored"),
+            )
             queue.pending.clear()
 
     def _flush(self, queue: _Queue) -> None:

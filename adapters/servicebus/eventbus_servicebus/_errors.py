@@ -39,6 +39,15 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: A send the service answered with a refusal: nothing was stored.
+_REFUSED_SENDS: tuple[type[BaseException], ...] = (
+    sb.MessageSizeExceededError,
+    sb.MessagingEntityNotFoundError,
+    sb.MessagingEntityDisabledError,
+    sb.ServiceBusQuotaExceededError,
+)
+
+
 def is_lock_lost(exc: BaseException) -> bool:
     """The message went back to the broker (lock expired or already settled)."""
     return isinstance(
@@ -82,7 +91,8 @@ def translated(action: str, scrub: Scrubber, *, publishing: bool = False) -> Ite
         elif isinstance(exc, _CONNECTION_ERRORS):
             error = BrokerConnectionError(message)
         elif publishing:
-            error = PublishError(message)
+            refused = isinstance(exc, _REFUSED_SENDS)
+            error = PublishError(message, outcome="not-stored" if refused else "unknown")
         else:
             error = AdapterError(message)
         raise error from cause
