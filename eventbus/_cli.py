@@ -159,12 +159,18 @@ async def _tail(args: argparse.Namespace) -> int:
     subscription = bus.subscribe(args.pattern, show, max_in_flight=1, **options)
     if args.group is not None:
         channel = subscription.spec.channel
-        print(
-            f"eventbus tail: joining the durable consumer group {args.group!r} on {channel!r}: "
-            "it keeps every event published there from now on, also after tail exits, until "
-            f"removed with: eventbus groups delete URL {channel} {args.group}",
-            file=sys.stderr,
-        )
+        if bus.capabilities.has(Semantic.AT_LEAST_ONCE):
+            notice = (
+                f"joining the durable consumer group {args.group!r} on {channel!r}: it keeps "
+                "every event published there from now on, also after tail exits, until removed "
+                f"with: eventbus groups delete URL {channel} {args.group}"
+            )
+        else:
+            notice = (
+                f"joining the consumer group {args.group!r} on {channel!r} (not durable on "
+                "this broker: it keeps nothing while no member listens)"
+            )
+        print(f"eventbus tail: {notice}", file=sys.stderr)
     await bus.open()
     try:
         while not finished.is_set():

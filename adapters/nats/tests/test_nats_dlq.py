@@ -130,3 +130,16 @@ def test_structured_garbage_keeps_its_reason(checks: DeadLetterToolingChecks) ->
     assert result.code == 0, result.err
     assert result.selected == 1
     assert "junk-1" in result.out and "decode-error" in result.out
+
+
+def test_tail_with_a_queue_group_on_core_nats_says_it_is_not_durable(
+    nats_server: NatsServer,
+) -> None:
+    checks = DeadLetterToolingChecks(nats_server.url("mode=core"))
+    result = checks.tail_with_group("watchers")
+    assert result.code == 1
+    assert "joining the consumer group 'watchers'" in result.err
+    assert "not durable on this broker" in result.err
+    # Core NATS cannot tell whether a target keeps events: replay refuses rather than risk it.
+    refused = cli("dlq", "replay", checks.url, checks.channel, "--to", checks.target)
+    assert refused.code == 2 and "cannot provide group-admin" in refused.err
