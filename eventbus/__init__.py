@@ -59,6 +59,7 @@ from eventbus._errors import (
 )
 from eventbus._event import Event
 from eventbus._format import from_json, from_json_batch, to_json, to_json_batch
+from eventbus._handlers import HandlerGroup
 from eventbus._hookspecs import hookimpl
 from eventbus._idempotency import (
     Claim,
@@ -75,7 +76,13 @@ from eventbus._idempotency import (
 from eventbus._logs import JsonFormatter, LoggingMiddleware
 from eventbus._message import HeaderValue, Message
 from eventbus._middleware import ConsumeContext, Middleware
-from eventbus._otel_metrics import MetricsMiddleware, PrometheusExporter, start_prometheus_exporter
+from eventbus._options import SubscribeOptions
+from eventbus._otel_metrics import (
+    MetricsMiddleware,
+    PrometheusExporter,
+    prometheus_meter_provider,
+    start_prometheus_exporter,
+)
 from eventbus._otel_tracing import TracingMiddleware, inject_trace_context
 from eventbus._outbox import OutboxRelay, OutboxStore, PostgresOutbox, SqliteOutbox
 from eventbus._plugins import adapter_infos, create_adapter
@@ -125,6 +132,7 @@ __all__ = [
     "EventBus",
     "EventBusError",
     "EventLoopError",
+    "HandlerGroup",
     "HeaderValue",
     "Idempotency",
     "IdempotencyStats",
@@ -160,6 +168,7 @@ __all__ = [
     "SqliteIdempotencyStore",
     "SqliteOutbox",
     "StoreError",
+    "SubscribeOptions",
     "Subscription",
     "SubscriptionSpec",
     "SubscriptionStats",
@@ -184,6 +193,7 @@ __all__ = [
     "from_sdk",
     "hookimpl",
     "inject_trace_context",
+    "prometheus_meter_provider",
     "redact_url",
     "start_prometheus_exporter",
     "to_json",

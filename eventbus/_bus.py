@@ -8,7 +8,7 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, Unpack, overload
 
 from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
 from eventbus._bindings import ContentMode, encoder
@@ -22,8 +22,10 @@ from eventbus._errors import (
 )
 from eventbus._event import Event
 from eventbus._handler import Handler, inspect_handler
+from eventbus._handlers import HandlerGroup, Hook, Lifespan, check_hook, resolve
 from eventbus._message import Message
 from eventbus._middleware import ConsumeNext, Middleware, compose_consume, compose_publish
+from eventbus._options import SubscribeOptions, check_bus_options, check_subscribe_options
 from eventbus._plugins import create_adapter
 from eventbus._retry import RetryPolicy
 from eventbus._router import Router, is_pattern, type_matcher
@@ -33,6 +35,7 @@ __all__ = ["EventBus"]
 
 log = logging.getLogger("eventbus")
 H = TypeVar("H", bound=Handler)
+K = TypeVar("K", bound=Hook)
 
 
 class _State(enum.Enum):
@@ -62,14 +65,19 @@ class EventBus:
         max_in_flight: int = 64,
         drain_timeout: float = 30.0,
     ) -> None:
+        check_bus_options(
+            content_mode=content_mode,
+            middleware=middleware,
+            retry=retry,
+            max_in_flight=max_in_flight,
+            drain_timeout=drain_timeout,
+        )
         if isinstance(url, str):
             self._url = redact_url(url)
             self._adapter = create_adapter(url)
         else:
             self._url = f"{url.name}://(adapter instance)"
             self._adapter = url
-        if max_in_flight < 1:
-            raise ConfigurationError("max_in_flight must be >= 1")
         self._router = router or Router()
         self._middleware = tuple(middleware)
         self._retry = retry or RetryPolicy()
@@ -82,6 +90,7 @@ class EventBus:
         self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
         self._subscriptions: list[Subscription] = []
         self._starting: set[asyncio.Task[None]] = set()
+        self._lifespan = Lifespan()
         self._state = _State.NEW
 
     # -- properties ---------------------------------------------------------------------------
@@ -99,12 +108,21 @@ class EventBus:
         return self._router
 
     @property
+    def middleware(self) -> tuple[Middleware, ...]:
+        return self._middleware
+
+    @property
     def subscriptions(self) -> tuple[Subscription, ...]:
         return tuple(self._subscriptions)
 
     @property
     def is_open(self) -> bool:
         return self._state is _State.OPEN
+
+    @property
+    def drain_timeout(self) -> float:
+        """Seconds :meth:`close` lets in-flight handlers finish."""
+        return self._drain_timeout
 
     def __repr__(self) -> str:
         return f"EventBus({self._url!r}, state={self._state.value})"
@@ -124,13 +142,14 @@ class EventBus:
         await self.close()
 
     async def open(self) -> None:
-        """Connect the adapter and start every registered subscription."""
+        """Connect the adapter, run the start-up hooks, start every registered subscription."""
         if self._state is not _State.NEW:
             raise BusClosedError(f"{self!r} cannot be opened again")
         await self._adapter.connect()
         self._read_limits()  # a broker may tell its real limits (NATS max_payload) on connect
         self._state = _State.OPEN
         try:
+            await self._lifespan.start()
             for sub in self._subscriptions:
                 await sub._start()
         except BaseException:
@@ -139,8 +158,8 @@ class EventBus:
 
     async def close(self, timeout: float | None = None) -> bool:
         """Drain: stop taking messages, let in-flight handlers finish within ``timeout``
-        (default: the bus's ``drain_timeout``), then close the adapter. True if fully drained;
-        anything unsettled by then is redelivered by the broker."""
+        (default: the bus's ``drain_timeout``), run the shutdown hooks, then close the adapter.
+        True if fully drained; anything unsettled by then is redelivered by the broker."""
         if self._state in (_State.CLOSING, _State.CLOSED):
             return True
         was_open = self._state is _State.OPEN
@@ -159,9 +178,12 @@ class EventBus:
                     elif result is False:
                         drained = False
         finally:
-            if was_open:
-                await self._adapter.close()
-            self._state = _State.CLOSED
+            try:
+                await self._lifespan.stop()
+            finally:
+                if was_open:
+                    await self._adapter.close()
+                self._state = _State.CLOSED
         return drained
 
     def _read_limits(self) -> None:
@@ -248,27 +270,35 @@ class EventBus:
     # -- subscribing --------------------------------------------------------------------------
 
     @overload
-    def subscribe(self, pattern: str, handler: H, **options: Any) -> Subscription: ...
+    def subscribe(
+        self, pattern: str, handler: H, **options: Unpack[SubscribeOptions]
+    ) -> Subscription: ...
 
     @overload
-    def subscribe(self, pattern: str, handler: None = None, **options: Any) -> Callable[[H], H]: ...
+    def subscribe(
+        self, pattern: str, handler: None = None, **options: Unpack[SubscribeOptions]
+    ) -> Callable[[H], H]: ...
 
     def subscribe(
-        self, pattern: str, handler: H | None = None, **options: Any
+        self, pattern: str, handler: H | None = None, **options: Unpack[SubscribeOptions]
     ) -> Subscription | Callable[[H], H]:
         """Subscribe ``handler`` to an event type or type pattern.
 
-        Options: ``group`` (competing consumers; None = every subscriber gets every event),
-        ``retry`` (a RetryPolicy), ``max_in_flight``, ``channel`` (listen on this channel instead
-        of the router's), ``dead_letter_channel`` (None = derived; False = drop after logging),
-        ``data_type`` (instead of the handler's ``Event[T]`` annotation), ``ordered`` (require
-        per-partition-key order), ``ack_wait`` (seconds before an unacked message is redelivered),
-        ``middleware`` (consume middleware for this subscription only, run after the bus's).
+        Keyword options (see :class:`~eventbus.SubscribeOptions`): ``group`` (competing
+        consumers; None = every subscriber gets every event), ``retry`` (a RetryPolicy; default
+        the bus's), ``max_in_flight`` (default the bus's), ``channel`` (listen on this channel
+        instead of the router's), ``dead_letter_channel`` (None = derived; False = drop after
+        logging), ``data_type`` (instead of the handler's ``Event[T]`` annotation), ``ordered``
+        (require per-partition-key order; default False), ``ack_wait`` (seconds before an
+        unacked message is redelivered; default 30), ``middleware`` (consume middleware for
+        this subscription only, run after the bus's).
 
-        Checks run now: an unsupported semantic, a bad channel name or handler signature raises
-        at once. With a handler it returns the :class:`Subscription` (``await`` it to wait until
-        it listens); without, it is a decorator that returns the function unchanged.
+        Checks run now: a wrong option value (:class:`~eventbus.ConfigurationError` naming it),
+        an unsupported semantic, a bad channel name or handler signature raises at once. With a
+        handler it returns the :class:`Subscription` (``await`` it to wait until it listens);
+        without, it is a decorator that returns the function unchanged.
         """
+        check_subscribe_options(f"subscribe({pattern!r})", options)
         if handler is None:
 
             def decorator(func: H) -> H:
@@ -286,6 +316,41 @@ class EventBus:
         elif self._state is not _State.NEW:
             raise BusClosedError(f"{self!r} is closed")
         return sub
+
+    def include(
+        self,
+        handlers: HandlerGroup,
+        *,
+        prefix: str = "",
+        group: str | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> list[Subscription]:
+        """Subscribe every handler of ``handlers`` and adopt its start-up and shutdown hooks.
+
+        ``prefix`` goes before each pattern, ``group`` is the consumer group of subscriptions
+        that name none, ``middleware`` runs (after the bus's, before the group's) around each
+        handler. Include before opening for the hooks to run at open.
+        """
+        subs = [
+            self.subscribe(reg.pattern, reg.handler, **reg.options)
+            for reg in resolve(handlers, prefix=prefix, group=group, middleware=middleware)
+        ]
+        self._lifespan.extend(handlers.lifespan)
+        return subs
+
+    def on_startup(self, hook: K) -> K:
+        """Decorator: run ``hook()`` (async or not, no arguments) when the bus opens, after
+        connecting and before the subscriptions start (open database pools here)."""
+        check_hook(hook, "on_startup")
+        self._lifespan.startup.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: K) -> K:
+        """Decorator: run ``hook()`` when the bus closes, after the handlers drained and before
+        the adapter closes; shutdown hooks run in reverse order of registration."""
+        check_hook(hook, "on_shutdown")
+        self._lifespan.shutdown.append(hook)
+        return hook
 
     def _make_subscription(
         self,

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     add_dlq_parser(sub)
     add_groups_parser(sub)
     add_outbox_parser(sub)
+    from eventbus._runtime import add_parser as add_run_parser
+
+    add_run_parser(sub)
     return p
 
 
@@ -221,6 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from eventbus._outbox.cli import run as run_outbox
 
             return run_outbox(args)
+        if args.command == "run":
+            from eventbus._runtime import run as run_service
+
+            return run_service(args)
         if args.command == "contracts":
             from eventbus._contracts.cli import run as run_contracts
 

@@ -166,6 +166,18 @@ class Subscription:
     def in_flight(self) -> int:
         return self._pool.held
 
+    @property
+    def listening(self) -> bool:
+        """True while started and taking messages: False before it listens, after it failed
+        to start and from the moment it closes."""
+        return self._adapter_sub is not None and not self._closing
+
+    @property
+    def abandoned(self) -> int:
+        """Deliveries still being handled when ``close()`` ran out of time (0 after a clean
+        drain); the broker redelivers them."""
+        return self._pool.abandoned
+
     def __await__(self) -> Generator[Any, None, Subscription]:
         return self._wait_started().__await__()
 
@@ -197,9 +209,10 @@ class Subscription:
             self._dead_log.flush()
         if not drained:
             log.warning(
-                "eventbus: subscription %r closed with handlers still running; "
+                "eventbus: subscription %r closed with %d handlers still running; "
                 "their messages will be redelivered",
                 self.pattern,
+                self.abandoned,
             )
         return drained
 

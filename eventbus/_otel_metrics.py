@@ -31,7 +31,13 @@ from eventbus._router import Router
 if TYPE_CHECKING:
     from eventbus._consumer import Subscription
 
-__all__ = ["MetricsMiddleware", "PrometheusExporter", "start_prometheus_exporter"]
+__all__ = [
+    "MetricsMiddleware",
+    "PrometheusExporter",
+    "prometheus_meter_provider",
+    "prometheus_text",
+    "start_prometheus_exporter",
+]
 
 
 class MetricsMiddleware(Middleware):
@@ -162,3 +168,19 @@ def start_prometheus_exporter(port: int = 9464, addr: str = "127.0.0.1") -> Prom
     provider = sdk_metrics.MeterProvider(metric_readers=[reader])
     server, _thread = client.start_http_server(port, addr=addr)
     return PrometheusExporter(provider, server.server_port, server)
+
+
+def prometheus_meter_provider() -> Any:
+    """A meter provider whose metrics Prometheus reads from the process's default registry:
+    ``MetricsMiddleware(meter_provider=prometheus_meter_provider())`` makes them appear on
+    ``eventbus run --health-port``'s ``/metrics`` (no server of its own is started)."""
+    exporter = require("opentelemetry.exporter.prometheus", "prometheus")
+    sdk_metrics = require("opentelemetry.sdk.metrics", "otel")
+    return sdk_metrics.MeterProvider(metric_readers=[exporter.PrometheusMetricReader()])
+
+
+def prometheus_text() -> bytes:
+    """The Prometheus text exposition of the process's default registry."""
+    client = require("prometheus_client", "prometheus")
+    text: bytes = client.generate_latest(client.REGISTRY)
+    return text

@@ -33,6 +33,8 @@ class WorkerPool(Generic[T]):
         self._empty: asyncio.Future[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
         self._closed = False
+        #: Items still held when the last ``drain`` timed out (their messages are redelivered).
+        self.abandoned = 0
 
     @property
     def held(self) -> int:
@@ -105,6 +107,7 @@ class WorkerPool(Generic[T]):
                 await asyncio.wait_for(asyncio.shield(empty), timeout)
             except TimeoutError:
                 drained = False
+                self.abandoned = self._held
         await self.stop()
         return drained
 
