@@ -27,6 +27,8 @@ class Runner:
         self.bus = bus
         self.phase = "starting"
         self._stop = asyncio.Event()
+        #: Set once the bus is open and serving (for embedding and tests).
+        self.serving = asyncio.Event()
         self._signal: str | None = None
         self.health = HealthServer(self.readiness, metrics or (lambda: None))
 
@@ -81,6 +83,7 @@ class Runner:
             self.phase = "stopped"
             return EXIT_START_FAILED
         self.phase = "serving"
+        self.serving.set()
         patterns = [s.pattern for s in bus.subscriptions]
         log.info(
             "eventbus run: ready, %d subscriptions: %s",

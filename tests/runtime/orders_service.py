@@ -14,7 +14,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from eventbus import Event, EventBus, HandlerGroup
+from eventbus import Event, EventBus, HandlerGroup, MetricsMiddleware, prometheus_meter_provider
 
 OUT = Path(os.environ["SERVICE_OUT"])
 
@@ -50,7 +50,12 @@ async def bill(event: Event[dict[str, Any]]) -> None:
 
 
 def create_bus(url: str) -> EventBus:
-    bus = EventBus(url, drain_timeout=float(os.environ.get("DRAIN_TIMEOUT", "30")))
+    middleware = []
+    if os.environ.get("METRICS"):
+        middleware.append(MetricsMiddleware(meter_provider=prometheus_meter_provider()))
+    bus = EventBus(
+        url, drain_timeout=float(os.environ.get("DRAIN_TIMEOUT", "30")), middleware=middleware
+    )
     bus.include(handlers)
     feed = os.environ.get("FEED")  # memory:// is in-process: the service feeds itself
     if feed:

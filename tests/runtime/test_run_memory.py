@@ -86,7 +86,9 @@ def test_metrics_are_404_unless_the_bus_has_metrics_middleware(
     start_service: Callable[..., Service],
 ) -> None:
     port = free_port()
-    service = start_service("orders_service:handlers", "--url", "memory://", "--health-port", str(port))
+    service = start_service(
+        "orders_service:handlers", "--url", "memory://", "--health-port", str(port)
+    )
     service.wait_status(port, "/readyz", 200)
     status, _, body = http_get(port, "/metrics")
     assert status == 404
@@ -117,3 +119,41 @@ def test_usage_errors_exit_2_and_say_what_is_wrong(
         service = start_service(*args)
         assert service.process.wait(timeout=60) == 2, args
         assert message in service.log_text(), (args, service.log_text())
+
+
+def test_metrics_serve_prometheus_text_when_the_bus_has_metrics_middleware(
+    start_service: Callable[..., Service],
+) -> None:
+    port = free_port()
+    service = start_service(
+        "orders_service:create_bus",
+        "--url",
+        "memory://",
+        "--health-port",
+        str(port),
+        FEED="a",
+        METRICS="1",
+    )
+    service.wait_lines("billed o0")
+    status, ctype, body = http_get(port, "/metrics")
+    assert status == 200
+    assert ctype.startswith("text/plain; version=0.0.4")
+    consumed = [line for line in body.splitlines() if line.startswith("eventbus_consumed")]
+    assert consumed, body
+    assert 'eventbus_outcome="success"' in consumed[0]
+    assert consumed[0].endswith(" 1.0")
+    assert service.terminate() == 0
+
+
+def test_reload_restarts_the_service_when_its_code_changes(
+    start_service: Callable[..., Service],
+) -> None:
+    service = start_service("orders_service:create_bus", "--url", "memory://", "--reload")
+    service.wait_lines("startup")
+    source = service.workdir / "orders_service.py"
+    source.write_text(source.read_text() + "\n# changed\n")
+    service.wait_lines("startup", 2)
+    assert service.wait_lines("shutdown")  # the old process drained and ran its hooks
+    assert service.terminate() == 0
+    starts = {line.split("pid=")[1] for line in service.wait_lines("startup", 2)}
+    assert len(starts) == 2  # two processes, one after the other
