@@ -114,12 +114,15 @@ class Capabilities:
     """Per semantic, NATIVE / EMULATED / UNSUPPORTED; plus limits and the wire binding to use.
 
     ``binding`` names the CloudEvents binding the bus encodes with: ``"ce-headers"`` (NATS,
-    memory), ``"pubsub"`` (ce- attributes, Pub/Sub content-type rules) or ``"amqp"``.
+    memory), ``"pubsub"`` (ce- attributes, Pub/Sub content-type rules), ``"sqs"`` or ``"amqp"``.
+    ``content_mode`` (``"binary"`` or ``"structured"``) is the mode a bus encodes with when its
+    user does not choose one (SQS: structured, as its 10 message attributes are too few).
     """
 
     semantics: Mapping[Semantic, Support]
     limits: Limits = field(default_factory=Limits)
     binding: str = "ce-headers"
+    content_mode: str = "binary"
 
     def support(self, semantic: Semantic) -> Support:
         return self.semantics.get(semantic, Support.UNSUPPORTED)

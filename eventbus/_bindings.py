@@ -23,6 +23,13 @@
     ``datacontenttype`` in the ``content-type`` header. Structured:
     ``content-type: application/cloudevents+json; charset=utf-8``.
 
+``"sqs"`` (AWS SQS / SNS message attributes; no official binding exists)
+    Binary: the ``"pubsub"`` attribute rules (``ce-<name>`` holding canonical strings as-is;
+    SQS String attributes are Unicode text), within SQS's 10 message attributes. Structured
+    (the SQS adapter's default, as Dapr and EventBridge put events in the body): one attribute
+    ``content-type: application/cloudevents+json; charset=utf-8``. Decoding is the ``"pubsub"``
+    decoder: ``content-type`` in any case, and a body-only JSON object read as structured.
+
 ``"amqp"`` (AMQP 1.0 / Azure Service Bus application properties)
     ``cloudEvents_<name>`` with native values (bool, int, str, bytes, datetime); decoding also
     reads ``cloudEvents:``, canonical strings, bytes keys and bytes values of string attributes,
@@ -85,7 +92,7 @@ from eventbus._wire import (
 
 __all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
 
-BINDINGS: Final = ("ce-headers", "pubsub", "amqp", "kafka")
+BINDINGS: Final = ("ce-headers", "pubsub", "sqs", "amqp", "kafka")
 
 
 class ContentMode(enum.Enum):
@@ -104,6 +111,7 @@ _PUBSUB_STRUCTURED_CT: Final = "application/cloudevents+json; charset=UTF-8"
 _STRUCTURED_HEADERS: Final[Mapping[str, Mapping[str, str]]] = {
     "ce-headers": {"Content-Type": _STRUCTURED_CT},
     "pubsub": {"Content-Type": _PUBSUB_STRUCTURED_CT, "content-type": _PUBSUB_STRUCTURED_CT},
+    "sqs": {"content-type": _STRUCTURED_CT},
     "amqp": {"content-type": _STRUCTURED_CT},
     "kafka": {"content-type": _STRUCTURED_CT},
 }
@@ -193,6 +201,7 @@ def _kafka_binary(event: Event[Any]) -> dict[str, HeaderValue]:
 _BINARY_ENCODERS: Final[Mapping[str, Callable[[Event[Any]], dict[str, HeaderValue]]]] = {
     "ce-headers": _ce_headers_binary,
     "pubsub": _pubsub_binary,
+    "sqs": _pubsub_binary,
     "amqp": encode_amqp,
     "kafka": _kafka_binary,
 }
@@ -214,9 +223,9 @@ def _key(event: Event[Any]) -> str | None:
 
 
 def encoder(
-    binding: str, mode: ContentMode = ContentMode.BINARY
+    binding: str, mode: ContentMode | str = ContentMode.BINARY
 ) -> Callable[[Event[Any]], Message]:
-    """The encode function for one binding and mode (what ``encode`` dispatches to)."""
+    """The encode function for one binding and mode (``"binary"`` / ``"structured"`` also do)."""
     if not isinstance(mode, ContentMode):
         try:
             mode = ContentMode(mode)
@@ -533,6 +542,7 @@ def _decode_kafka(message: Message, data_type: Any = None) -> Event[Any]:
 _DECODERS: Final[Mapping[str, Callable[[Message, Any], Event[Any]]]] = {
     "ce-headers": _decode_ce_headers,
     "pubsub": _decode_pubsub,
+    "sqs": _decode_pubsub,
     "amqp": _decode_amqp,
     "kafka": _decode_kafka,
 }

@@ -51,7 +51,8 @@ class EventBus:
     ``url`` picks the adapter by scheme (``memory://``, ``nats://host:4222``, ...) through the
     installed plugins; an :class:`~eventbus.Adapter` instance may be passed instead. Use it as an
     async context manager (or call :meth:`open` / :meth:`close`). Subscriptions registered
-    before opening start when the bus opens.
+    before opening start when the bus opens. ``content_mode`` None uses the adapter's default
+    (``Capabilities.content_mode``: binary everywhere but SQS).
     """
 
     def __init__(
@@ -59,7 +60,7 @@ class EventBus:
         url: str | Adapter = "memory://",
         *,
         router: Router | None = None,
-        content_mode: ContentMode = ContentMode.BINARY,
+        content_mode: ContentMode | None = None,
         middleware: Sequence[Middleware] = (),
         retry: RetryPolicy | None = None,
         max_in_flight: int = 64,
@@ -85,7 +86,8 @@ class EventBus:
         self._drain_timeout = drain_timeout
         self._binding = self._adapter.capabilities.binding
         self._read_limits()
-        self._to_message = encoder(self._binding, content_mode)
+        mode = content_mode or self._adapter.capabilities.content_mode
+        self._to_message = encoder(self._binding, mode)
         self._publish = compose_publish(self._middleware, self._send)
         self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
         self._subscriptions: list[Subscription] = []

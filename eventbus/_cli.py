@@ -128,7 +128,7 @@ async def _publish(args: argparse.Namespace) -> int:
         extensions=extensions,
         **fields,
     )
-    mode = ContentMode.STRUCTURED if args.structured else ContentMode.BINARY
+    mode = ContentMode.STRUCTURED if args.structured else None  # None: the adapter's default
     async with EventBus(args.url, content_mode=mode) as bus:
         await bus.publish(event)
     print(event.id)

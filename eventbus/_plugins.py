@@ -20,6 +20,7 @@ KNOWN_DISTRIBUTIONS = {
     "nats": "eventbus-nats",
     "pubsub": "eventbus-pubsub",
     "servicebus": "eventbus-servicebus",
+    "sqs": "eventbus-aws",
 }
 
 

@@ -19,6 +19,8 @@ fi
 # The Service Bus adapter's tests run a Proton-based test broker (python-qpid-proton: built from
 # source by pip when no wheel fits, with the C compiler the machine has).
 "$PYTHON" -m pip install -q -e 'adapters/servicebus[test,identity]'
+# The AWS adapter's tests run moto's SNS/SQS server (PyPI moto[server]); typing: aiobotocore stubs.
+"$PYTHON" -m pip install -q -e 'adapters/aws[test,typing]'
 
 # The reliability tests start real Redis and PostgreSQL servers (Debian packages).
 PG_INITDB=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n 1 || true)

@@ -1,0 +1,171 @@
+"""``SqsAdapter``: SNS topics and SQS queues behind the adapter contract (``sqs://REGION``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventbus.adapter import (
+    DEAD_LETTER_GROUP,
+    BrokerConnectionError,
+    Capabilities,
+    ConfigurationError,
+    DeadLetter,
+    Deliver,
+    Message,
+    SubscriptionSpec,
+)
+from eventbus_aws._admin import Admin, QueuePlan, QueueRef
+from eventbus_aws._capabilities import CAPABILITIES
+from eventbus_aws._client import Clients, describe_endpoint, open_clients
+from eventbus_aws._config import AwsConfig
+from eventbus_aws._errors import translated
+from eventbus_aws._names import (
+    ADAPTER_NAME,
+    check_channel,
+    check_group,
+    fanout_queue_name,
+    group_queue_name,
+)
+from eventbus_aws._publish import Publisher
+from eventbus_aws._subscription import SqsSubscription
+from eventbus_aws._url import parse_sqs_url
+
+__all__ = ["SqsAdapter"]
+
+_VALID_CHANNELS_CACHE = 10_000
+
+
+class SqsAdapter:
+    """Publish to SNS topics and receive from SQS queues subscribed to them.
+
+    Build it from an :class:`AwsConfig` or a URL (:meth:`from_url`). ``connect()`` opens the
+    aiobotocore clients; nothing is sent until the first publish or subscribe, which also
+    creates (or checks) the topics, queues and subscriptions they need.
+    """
+
+    def __init__(self, config: AwsConfig) -> None:
+        self._config = config
+        self._where = describe_endpoint(config)
+        self._clients: Clients | None = None
+        self._admin: Admin | None = None
+        self._publisher: Publisher | None = None
+        self._subscriptions: dict[SqsSubscription, None] = {}
+        self._valid_channels: set[str] = set()
+
+    @classmethod
+    def from_url(cls, url: str) -> SqsAdapter:
+        """``sqs://REGION[?endpoint=http://HOST:PORT&provision=false&...]``."""
+        return cls(parse_sqs_url(url))
+
+    def __repr__(self) -> str:
+        return f"SqsAdapter({self._where})"
+
+    @property
+    def name(self) -> str:
+        return ADAPTER_NAME
+
+    @property
+    def config(self) -> AwsConfig:
+        return self._config
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    @property
+    def clients(self) -> Clients:
+        """The aiobotocore SNS/SQS clients (for what the adapter does not cover)."""
+        return self._parts()[2]
+
+    async def connect(self) -> None:
+        if self._clients is not None:
+            return
+        with translated("connecting", self._where):
+            clients = await open_clients(self._config)
+        self._clients = clients
+        self._admin = Admin(clients, self._config, self._where)
+        self._publisher = Publisher(clients, self._admin, self._where)
+
+    async def close(self) -> None:
+        """Close the subscriptions (unsettled messages go back), then the clients."""
+        for subscription in list(self._subscriptions):
+            await subscription.close()
+        clients, self._clients = self._clients, None
+        self._admin = self._publisher = None
+        if clients is not None:
+            await clients.close()
+
+    def _parts(self) -> tuple[Admin, Publisher, Clients]:
+        if self._admin is None or self._publisher is None or self._clients is None:
+            raise BrokerConnectionError("the SQS adapter is not connected (call connect())")
+        return self._admin, self._publisher, self._clients
+
+    def _check_channel(self, channel: str) -> None:
+        if channel not in self._valid_channels:
+            check_channel(channel)
+            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
+                self._valid_channels.clear()
+            self._valid_channels.add(channel)
+
+    async def publish(self, channel: str, messages: Sequence[Message]) -> None:
+        """Send ``messages`` to the topic of ``channel`` in order; return once SNS has them."""
+        _, publisher, _ = self._parts()
+        self._check_channel(channel)
+        await publisher.publish(channel, messages)
+
+    async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> SqsSubscription:
+        admin, publisher, clients = self._parts()
+        self._check_channel(spec.channel)
+        if spec.group is not None:
+            check_group(spec.group)
+        if not spec.ack_wait > 0 or spec.max_in_flight < 1:
+            raise ConfigurationError(
+                f"ack_wait must be > 0 s and max_in_flight >= 1, got {spec.ack_wait!r} and "
+                f"{spec.max_in_flight!r}"
+            )
+        topic = await admin.topic(spec.channel, fifo=spec.ordered)
+        dead_queue: QueueRef | None = None
+        if spec.dead_letter_channel is not None:
+            dlq = spec.dead_letter_channel
+            self._check_channel(dlq)
+            if dlq == spec.channel:
+                raise ConfigurationError(f"the dead-letter channel of {dlq!r} cannot be itself")
+            # SQS moves messages only between queues of one kind: a FIFO channel's dead
+            # letters go to a FIFO dead-letter channel
+            dead_topic = await admin.topic(dlq, fifo=topic.fifo)
+            if dead_topic.fifo != topic.fifo:
+                raise ConfigurationError(
+                    f"channel {spec.channel!r} and its dead-letter channel {dlq!r} must both be "
+                    "FIFO or both standard (SQS redrives only between queues of one kind)"
+                )
+            dead_queue = await admin.dead_letter_queue(  # dead letters are kept from now on
+                dead_topic, group_queue_name(dlq, DEAD_LETTER_GROUP, fifo=topic.fifo)
+            )
+        name = (
+            fanout_queue_name(spec.channel, fifo=topic.fifo)
+            if spec.group is None
+            else group_queue_name(spec.channel, spec.group, fifo=topic.fifo)
+        )
+        queue = await admin.queue(QueuePlan(name, topic, dead_queue, spec.max_attempts))
+
+        async def dead_letter(dead: DeadLetter) -> None:
+            await publisher.publish(dead.channel, [dead.message])
+
+        async def closed(subscription: SqsSubscription) -> None:
+            self._subscriptions.pop(subscription, None)
+            if subscription.spec.group is None:
+                await admin.delete(subscription.queue)
+
+        subscription = SqsSubscription(
+            clients,
+            queue,
+            spec,
+            deliver,
+            self._config,
+            self._where,
+            dead_letter=dead_letter,
+            on_close=closed,
+        )
+        self._subscriptions[subscription] = None
+        subscription.start()
+        return subscription

@@ -1,0 +1,14 @@
+"""The AWS adapter passes the conformance suite on moto's server, through aiobotocore."""
+
+from __future__ import annotations
+
+import pytest
+from moto_launcher import MotoServer
+
+from eventbus.testing import AdapterConformance
+
+
+class TestSqsConformance(AdapterConformance):
+    @pytest.fixture
+    def bus_url(self, moto: MotoServer) -> str:
+        return moto.url(wait_time=1)
