@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
     BrokerConnectionError,
+    Browsed,
     Capabilities,
     ConfigurationError,
     DeadLetter,
     Deliver,
+    GroupInfo,
     Message,
     SubscriptionSpec,
 )
@@ -19,6 +21,7 @@ from eventbus_aws._capabilities import CAPABILITIES
 from eventbus_aws._client import Clients, describe_endpoint, open_clients
 from eventbus_aws._config import AwsConfig
 from eventbus_aws._errors import translated
+from eventbus_aws._groups import SqsGroups
 from eventbus_aws._names import (
     ADAPTER_NAME,
     check_channel,
@@ -49,6 +52,7 @@ class SqsAdapter:
         self._clients: Clients | None = None
         self._admin: Admin | None = None
         self._publisher: Publisher | None = None
+        self._groups: SqsGroups | None = None
         self._subscriptions: dict[SqsSubscription, None] = {}
         self._valid_channels: set[str] = set()
 
@@ -85,6 +89,7 @@ class SqsAdapter:
         self._clients = clients
         self._admin = Admin(clients, self._config, self._where)
         self._publisher = Publisher(clients, self._admin, self._where)
+        self._groups = SqsGroups(clients, self._config, self._where)
 
     async def close(self) -> None:
         """Close the subscriptions (unsettled messages go back), then the clients."""
@@ -92,6 +97,7 @@ class SqsAdapter:
             await subscription.close()
         clients, self._clients = self._clients, None
         self._admin = self._publisher = None
+        self._groups = None
         if clients is not None:
             await clients.close()
 
@@ -112,6 +118,34 @@ class SqsAdapter:
         _, publisher, _ = self._parts()
         self._check_channel(channel)
         await publisher.publish(channel, messages)
+
+    # -- browsing and groups (the optional protocols; nothing is created) -----------------------
+
+    def _group_admin(self) -> SqsGroups:
+        if self._groups is None:
+            raise BrokerConnectionError("the SQS adapter is not connected (call connect())")
+        return self._groups
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> list[Browsed]:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        return await groups.browse(channel, group, limit)
+
+    async def list_groups(self, channel: str | None = None) -> list[GroupInfo]:
+        groups = self._group_admin()
+        if channel is not None:
+            self._check_channel(channel)
+        return await groups.list_groups(channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        await groups.delete_group(channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        groups = self._group_admin()
+        self._check_channel(channel)
+        return await groups.retention_problem(channel)
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> SqsSubscription:
         admin, publisher, clients = self._parts()
@@ -146,7 +180,7 @@ class SqsAdapter:
             if spec.group is None
             else group_queue_name(spec.channel, spec.group, fifo=topic.fifo)
         )
-        queue = await admin.queue(QueuePlan(name, topic, dead_queue, spec.max_attempts))
+        queue = await admin.queue(QueuePlan(name, topic, spec.group, dead_queue, spec.max_attempts))
 
         async def dead_letter(dead: DeadLetter) -> None:
             await publisher.publish(dead.channel, [dead.message])

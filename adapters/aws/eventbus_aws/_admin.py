@@ -18,13 +18,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from eventbus.adapter import ConfigurationError
+from eventbus.adapter import DEAD_LETTER_GROUP, ConfigurationError
 from eventbus_aws._client import Clients
 from eventbus_aws._config import AwsConfig
 from eventbus_aws._errors import MissingResourceError, translated
 from eventbus_aws._names import FIFO_SUFFIX, topic_name
 
-__all__ = ["Admin", "QueuePlan", "QueueRef", "TopicRef"]
+__all__ = ["CHANNEL_TAG", "GROUP_TAG", "Admin", "QueuePlan", "QueueRef", "TopicRef"]
+
+#: Queue tags naming the channel and consumer group a queue serves (``eventbus groups`` reads
+#: them: queue names may be cut and hashed, tags keep the names as they are).
+CHANNEL_TAG = "eventbus-channel"
+GROUP_TAG = "eventbus-group"
 
 _DLQ_RETENTION = 14 * 24 * 3600
 _MAX_RECEIVE_COUNT = 1000
@@ -52,6 +57,7 @@ class QueuePlan:
 
     name: str
     topic: TopicRef
+    group: str | None = None  # None: a fan-out subscriber's queue
     dead_letter: QueueRef | None = None  # redrive target
     max_receive_count: int | None = None
     retention: int | None = None
@@ -63,6 +69,10 @@ class Admin:
         self._config = config
         self._where = where
         self._topics: dict[str, TopicRef] = {}
+
+    async def _arn(self, service: str, name: str) -> str:
+        with translated("looking up the AWS account (sts:GetCallerIdentity)", self._where):
+            return await self._clients.arn(service, name)
 
     async def _topic_exists(self, arn: str) -> bool:
         try:
@@ -79,12 +89,12 @@ class Admin:
         if known is not None and (known.fifo or not fifo):
             return known
         clients = self._clients
-        fifo_arn = await clients.arn("sns", topic_name(channel, fifo=True))
+        fifo_arn = await self._arn("sns", topic_name(channel, fifo=True))
         if await self._topic_exists(fifo_arn):
             ref = TopicRef(channel, fifo_arn, True)
         else:
             name = topic_name(channel)
-            standard_arn = await clients.arn("sns", name)
+            standard_arn = await self._arn("sns", name)
             standard = (known is not None) or await self._topic_exists(standard_arn)
             if fifo and standard:
                 raise ConfigurationError(
@@ -114,7 +124,7 @@ class Admin:
         """Create or update the queue of ``plan`` and subscribe it to its topic."""
         clients, fifo = self._clients, plan.topic.fifo
         name = plan.name
-        arn = await clients.arn("sqs", name)
+        arn = await self._arn("sqs", name)
         attributes: dict[Any, str] = {"Policy": _policy(arn, plan.topic.arn)}
         if plan.dead_letter is not None:
             count = max(1, min(_MAX_RECEIVE_COUNT, plan.max_receive_count or 10))
@@ -133,10 +143,14 @@ class Admin:
         if url is None:
             if fifo:
                 attributes["FifoQueue"] = "true"
+            tags = {CHANNEL_TAG: plan.topic.channel}
+            if plan.group is not None:
+                tags[GROUP_TAG] = plan.group
             with translated(f"creating the SQS queue {name!r}", self._where):
-                url = (await clients.sqs.create_queue(QueueName=name, Attributes=attributes))[
-                    "QueueUrl"
-                ]
+                created = await clients.sqs.create_queue(
+                    QueueName=name, Attributes=attributes, tags=tags
+                )
+                url = created["QueueUrl"]
         elif self._config.provision:
             with translated(f"updating the SQS queue {name!r}", self._where):
                 await clients.sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
@@ -154,7 +168,8 @@ class Admin:
 
     async def dead_letter_queue(self, topic: TopicRef, name: str) -> QueueRef:
         """The ``dlq`` group queue of a dead-letter channel (kept 14 days)."""
-        return await self.queue(QueuePlan(name, topic, retention=_DLQ_RETENTION))
+        plan = QueuePlan(name, topic, DEAD_LETTER_GROUP, retention=_DLQ_RETENTION)
+        return await self.queue(plan)
 
     async def delete(self, queue: QueueRef) -> None:
         """Remove a fan-out subscriber's subscription and queue."""

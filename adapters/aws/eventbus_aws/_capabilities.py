@@ -24,6 +24,9 @@ CAPABILITIES = Capabilities(
         Semantic.REQUEST_REPLY: _U,
         Semantic.WILDCARD_SUBSCRIBE: _U,  # a queue is subscribed to one topic
         Semantic.LOCK_RENEWAL: _N,  # ChangeMessageVisibility(ack wait)
+        # no peek: ReceiveMessage, then every message given back at once (visibility 0)
+        Semantic.BROWSE: _E,
+        Semantic.GROUP_ADMIN: _N,  # a group is a tagged queue subscribed to the topic
     },
     LIMITS,
     binding=BINDING,

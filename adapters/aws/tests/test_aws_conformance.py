@@ -11,4 +11,4 @@ from eventbus.testing import AdapterConformance
 class TestSqsConformance(AdapterConformance):
     @pytest.fixture
     def bus_url(self, moto: MotoServer) -> str:
-        return moto.url(wait_time=1)
+        return moto.url(wait_time=1, pollers=1)  # see test_aws_dlq.checks
