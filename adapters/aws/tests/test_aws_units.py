@@ -115,3 +115,25 @@ def test_unreachable_endpoint_is_a_connection_error_without_secrets(
 
 async def _never(delivery: object) -> None:
     raise AssertionError("nothing can arrive")
+
+
+def test_ordering_gate_keeps_one_message_per_key_in_the_bus() -> None:
+    from eventbus_aws._delivery import SqsDelivery
+    from eventbus_aws._ordering import OrderingGate
+
+    def delivery(key: str | None, n: int) -> SqsDelivery:
+        return SqsDelivery(Message({}, str(n).encode(), key), 1, f"r{n}", None)  # type: ignore[arg-type]
+
+    gate = OrderingGate()
+    a1, a2, a3, b1, free = (
+        delivery("k:a", 1),
+        delivery("k:a", 2),
+        delivery("k:a", 3),
+        delivery("k:b", 4),
+        delivery(None, 5),
+    )
+    assert [gate.admit(d) for d in (a1, a2, a3, b1, free)] == [True, False, False, True, True]
+    assert gate.settled(a1, ok=True) == (a2, [])  # acked: the next one of its key goes in
+    assert gate.settled(a2, ok=False) == (None, [a3])  # nacked: the ones behind go back
+    assert gate.admit(a3)  # the key is free again
+    assert gate.settled(free, ok=True) == (None, [])
