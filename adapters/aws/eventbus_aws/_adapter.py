@@ -24,7 +24,7 @@ from eventbus_aws._errors import translated
 from eventbus_aws._groups import SqsGroups
 from eventbus_aws._names import (
     ADAPTER_NAME,
-    check_channel,
+    channel_names,
     check_group,
     fanout_queue_name,
     group_queue_name,
@@ -34,8 +34,6 @@ from eventbus_aws._subscription import SqsSubscription
 from eventbus_aws._url import parse_sqs_url
 
 __all__ = ["SqsAdapter"]
-
-_VALID_CHANNELS_CACHE = 10_000
 
 
 class SqsAdapter:
@@ -54,7 +52,7 @@ class SqsAdapter:
         self._publisher: Publisher | None = None
         self._groups: SqsGroups | None = None
         self._subscriptions: dict[SqsSubscription, None] = {}
-        self._valid_channels: set[str] = set()
+        self._names = channel_names()
 
     @classmethod
     def from_url(cls, url: str) -> SqsAdapter:
@@ -107,11 +105,7 @@ class SqsAdapter:
         return self._admin, self._publisher, self._clients
 
     def _check_channel(self, channel: str) -> None:
-        if channel not in self._valid_channels:
-            check_channel(channel)
-            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
-                self._valid_channels.clear()
-            self._valid_channels.add(channel)
+        self._names.channel(channel)
 
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         """Send ``messages`` to the topic of ``channel`` in order; return once SNS has them."""

@@ -15,7 +15,7 @@ import hashlib
 import re
 import secrets
 
-from eventbus.adapter import ChannelNameError, ConfigurationError, Limits
+from eventbus.adapter import ChannelNames, ConfigurationError, Limits
 
 __all__ = [
     "ADAPTER_NAME",
@@ -24,7 +24,7 @@ __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_BATCH",
     "MAX_MESSAGE_BYTES",
-    "check_channel",
+    "channel_names",
     "check_group",
     "fanout_queue_name",
     "group_queue_name",
@@ -59,10 +59,9 @@ LIMITS = Limits(
 )
 
 
-def check_channel(channel: str) -> None:
-    problem = LIMITS.channel_problem(channel)
-    if problem is not None:
-        raise ChannelNameError(channel, problem, adapter=ADAPTER_NAME)
+def channel_names() -> ChannelNames:
+    """The toolkit's channel checker for SQS's rules (it remembers the valid names)."""
+    return ChannelNames(LIMITS, adapter=ADAPTER_NAME)
 
 
 def check_group(group: str) -> None:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from eventbus_aws import AwsConfig, SqsAdapter, group_queue_name, parse_sqs_url, topic_name
-from eventbus_aws._names import check_channel, fanout_queue_name
+from eventbus_aws._names import channel_names, fanout_queue_name
 from moto_launcher import free_port
 
 from eventbus import BrokerConnectionError, ConfigurationError, EventBus, create_adapter
@@ -40,9 +40,11 @@ def test_url_parameters() -> None:
         ("sqs://us-east-1?colour=red", "unknown SQS URL parameter 'colour'"),
         ("sqs://us-east-1?wait_time=21", "wait_time must be 0..20"),
         ("sqs://us-east-1?wait_time=x", "'wait_time'"),
+        ("sqs:/us-east-1", "starts with 'sqs://'"),
         ("sqs://us-east-1?provision=maybe", "expected true or false"),
         ("sqs://us-east-1?endpoint=ftp://h", "endpoint must be an http(s)"),
-        ("sqs://us-east-1?pollers=0", "pollers must be 1..64"),
+        ("sqs://us-east-1?pollers=0", "expected an integer >= 1"),
+        ("sqs://us-east-1?pollers=65", "pollers must be 1..64"),
         ("sqs://us-east-1/path", "sqs://REGION[?param=value"),
         ("sqs://us-east-1?timeout=1&timeout=2", "given twice"),
     ],
@@ -79,9 +81,10 @@ def test_topic_names_are_a_prefix_free_code() -> None:
 
 
 def test_bad_channel_and_group_names() -> None:
-    check_channel("ok.Channel-1_x")
+    names = channel_names()
+    names.channel("ok.Channel-1_x")
     with pytest.raises(ChannelNameError):
-        check_channel("has space")
+        names.channel("has space")
     with pytest.raises(ConfigurationError, match="consumer group"):
         group_queue_name("c", "bad group")
 
