@@ -76,6 +76,12 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+def _status(exc: BaseException) -> int:
+    if isinstance(exc, bexc.ClientError):
+        return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return 0
+
+
 def _first_line(text: str) -> str:
     text = text.strip()
     return text.splitlines()[0][:_MAX_TEXT] if text else ""
@@ -116,10 +122,12 @@ def translated(action: str, where: str, *, publishing: bool = False) -> Iterator
         message = f"{action} on {where}: {describe(exc)}"
         if _is_connection_error(exc):
             raise BrokerConnectionError(message) from exc
+        if publishing:
+            # A 4xx answer (invalid, not found, denied, throttled): AWS stored nothing.
+            refused = 400 <= _status(exc) < 500
+            raise PublishError(message, outcome="not-stored" if refused else "unknown") from exc
         if error_code(exc) in _MISSING_CODES:
             raise MissingResourceError(message) from exc
-        if publishing:
-            raise PublishError(message) from exc
         raise AdapterError(message) from exc
     except TimeoutError as exc:
         raise BrokerConnectionError(f"{action} on {where}: timed out") from exc

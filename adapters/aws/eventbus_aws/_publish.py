@@ -87,7 +87,8 @@ class Publisher:
         failed = response.get("Failed") or []
         if failed:
             first = failed[0]
-            raise PublishError(
+            raise PublishError(  # SNS answered: the failed entries were not published
                 f"{action} on {self._where}: {len(failed)} of {len(batch)} refused "
-                f"({first.get('Code', 'error')}: {first.get('Message', '')})"
+                f"({first.get('Code', 'error')}: {first.get('Message', '')})",
+                outcome="not-stored",
             )

@@ -15,7 +15,7 @@ from eventbus_aws._errors import MissingResourceError
 from moto_launcher import MotoServer
 
 from eventbus import DEAD_LETTER_GROUP, ConfigurationError
-from eventbus.adapter import Delivery, Message, SubscriptionSpec
+from eventbus.adapter import Delivery, Message, PublishError, SubscriptionSpec
 
 T = TypeVar("T")
 
@@ -210,5 +210,20 @@ def test_received_headers_and_attempts(moto: MotoServer) -> None:
         message = got[1][1]
         assert message.body == b"\xffbinary"
         assert dict(message.headers) == {"a": "ü", "n": "7", "flag": "true", "empty": ""}
+
+    with_adapter(moto.url(wait_time=1), body)
+
+
+def test_publish_to_a_deleted_topic_is_not_stored(moto: MotoServer) -> None:
+    ch = channel()
+
+    async def body(adapter: SqsAdapter) -> None:
+        await adapter.publish(ch, [Message({}, b"x")])
+        arn = await adapter.clients.arn("sns", topic_name(ch))
+        await adapter.clients.sns.delete_topic(TopicArn=arn)
+        with pytest.raises(PublishError) as info:
+            await adapter.publish(ch, [Message({}, b"y")])
+        assert info.value.outcome == "not-stored"
+        assert "NotFound" in str(info.value)
 
     with_adapter(moto.url(wait_time=1), body)
