@@ -145,14 +145,19 @@ def test_ordered_channel_is_a_fifo_topic_that_dedupes(moto: MotoServer) -> None:
             got.append(delivery.message)
             await delivery.ack()
 
-        sub = await adapter.subscribe(SubscriptionSpec(ch, group="g", ordered=True), take)
-        assert sub.queue.fifo and sub.queue.name.endswith(".fifo")
+        spec = SubscriptionSpec(ch, group="g", ordered=True)
+        made = await adapter.subscribe(spec, take)  # makes the FIFO topic and group queue
+        assert made.queue.fifo and made.queue.name.endswith(".fifo")
+        await made.close()
         first = Message({"ce-id": "e1"}, b"1", key="k", dedupe_id="/src e1")
         again = Message({"ce-id": "e1"}, b"1", key="k", dedupe_id="/src e1")
         other = Message({"ce-id": "e2"}, b"2", key="k", dedupe_id="/src e2")
         await adapter.publish(ch, [first])
-        await adapter.publish(ch, [again, other])  # a re-send within 5 minutes is dropped
-        for _ in range(200):
+        # a re-send within 5 minutes is dropped (moto compares only with messages still in
+        # the queue, so nobody reads the queue until all three are published)
+        await adapter.publish(ch, [again, other])
+        sub = await adapter.subscribe(spec, take)
+        for _ in range(600):
             if len(got) >= 2:
                 break
             await asyncio.sleep(0.05)
