@@ -122,8 +122,13 @@ def check_bus_options(
     from eventbus._bindings import ContentMode
 
     where = "EventBus()"
-    if not isinstance(content_mode, ContentMode):
-        raise _bad(where, "content_mode", content_mode, "ContentMode.BINARY or .STRUCTURED")
+    if content_mode is not None and not isinstance(content_mode, ContentMode):
+        raise _bad(
+            where,
+            "content_mode",
+            content_mode,
+            "ContentMode.BINARY, .STRUCTURED or None (the adapter's default)",
+        )
     if not _valid_middleware(middleware):
         raise _bad(where, "middleware", middleware, "a list or tuple of Middleware")
     if retry is not None and not isinstance(retry, RetryPolicy):
