@@ -88,6 +88,13 @@ from eventbus._outbox import OutboxRelay, OutboxStore, PostgresOutbox, SqliteOut
 from eventbus._plugins import adapter_infos, create_adapter
 from eventbus._retry import RetryPolicy
 from eventbus._router import Router
+from eventbus._rpc import (
+    NoRespondersError,
+    RemoteHandlerError,
+    RequestError,
+    RequestStats,
+    RequestTimeoutError,
+)
 from eventbus._sdk import from_sdk, to_sdk
 from eventbus._sync import SyncEventBus
 
@@ -147,6 +154,7 @@ __all__ = [
     "Message",
     "MetricsMiddleware",
     "Middleware",
+    "NoRespondersError",
     "OutboxRelay",
     "OutboxStore",
     "PostgresIdempotencyStore",
@@ -158,7 +166,11 @@ __all__ = [
     "Registry",
     "RegistryError",
     "RejectedEventError",
+    "RemoteHandlerError",
     "ReplayResult",
+    "RequestError",
+    "RequestStats",
+    "RequestTimeoutError",
     "RetryBudget",
     "RetryPolicy",
     "Router",

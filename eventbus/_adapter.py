@@ -34,6 +34,8 @@ __all__ = [
     "GroupInfo",
     "Limits",
     "RemovingAdapter",
+    "ReplyListener",
+    "ReplyingAdapter",
     "Semantic",
     "SubscriptionSpec",
     "Support",
@@ -300,6 +302,46 @@ class GroupAdminAdapter(Protocol):
     async def retention_problem(self, channel: str) -> str | None:
         """Why a message published to ``channel`` now would not be kept for a durable
         consumer group (so publishing it could lose it), or None when it would be."""
+        ...
+
+
+@runtime_checkable
+class ReplyListener(Protocol):
+    """A requester's reply address on the broker, open until :meth:`close`."""
+
+    def reply_to(self, token: str) -> str:
+        """The reply address of the request ``token`` (a short ``[0-9a-z]`` string)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop listening and remove what the listener holds on the broker."""
+        ...
+
+
+@runtime_checkable
+class ReplyingAdapter(Protocol):
+    """Optional (Semantic.REQUEST_REPLY): requests and replies through the broker's own means.
+
+    Adapters without it get request-reply emulated by the bus (a reply channel per requester,
+    see docs/request-reply.md). The reply address travels in the request's ``replyto``
+    CloudEvents attribute on every adapter; ``publish_request`` also gets it so a broker with a
+    native reply field (the NATS reply subject) can set it.
+    """
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> ReplyListener:
+        """Listen for replies before any request is sent. ``on_reply`` gets each reply;
+        ``on_no_responders`` gets the token of a request the broker says nobody receives
+        (where it can tell at once)."""
+        ...
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        """Publish a request (as :meth:`Adapter.publish`) naming ``reply_to``."""
+        ...
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        """Send a reply to the address a request named (dropped if nobody listens there)."""
         ...
 
 

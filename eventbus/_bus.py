@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, TypeVar, Unpack, overload
 
 from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
-from eventbus._bindings import ContentMode, encoder
+from eventbus._bindings import ContentMode, decoder, encoder
 from eventbus._consumer import Subscription, _Runtime
 from eventbus._errors import (
     BusClosedError,
@@ -29,6 +29,7 @@ from eventbus._options import SubscribeOptions, check_bus_options, check_subscri
 from eventbus._plugins import create_adapter
 from eventbus._retry import RetryPolicy
 from eventbus._router import Router, is_pattern, type_matcher
+from eventbus._rpc import Replier, Requester, RequestStats
 from eventbus._toolkit import ChannelNames
 
 __all__ = ["EventBus"]
@@ -89,7 +90,13 @@ class EventBus:
         mode = content_mode or self._adapter.capabilities.content_mode
         self._to_message = encoder(self._binding, mode)
         self._publish = compose_publish(self._middleware, self._send)
-        self._runtime = _Runtime(self._adapter, self._binding, self._compose_consume)
+        self._runtime = _Runtime(
+            self._adapter,
+            self._binding,
+            self._compose_consume,
+            replier=Replier(self._adapter, self._to_message),
+        )
+        self._requester: Requester | None = None
         self._subscriptions: list[Subscription] = []
         self._starting: set[asyncio.Task[None]] = set()
         self._lifespan = Lifespan()
@@ -169,6 +176,8 @@ class EventBus:
         timeout = self._drain_timeout if timeout is None else timeout
         drained = True
         try:
+            if self._requester is not None:
+                await self._requester.close()  # waiting requests fail with BusClosedError
             if self._subscriptions:
                 results = await asyncio.gather(
                     *(s.close(timeout) for s in self._subscriptions), return_exceptions=True
@@ -232,6 +241,30 @@ class EventBus:
             if i == len(batch) or batch[i][0] != batch[start][0]:
                 await self._adapter.publish(batch[start][0], [m for _, m in batch[start:i]])
                 start = i
+
+    async def request(
+        self, event: Event[Any], *, timeout: float = 30.0, reply_type: Any = None
+    ) -> Event[Any]:
+        """Send ``event`` as a request and return the reply event (its data decoded into
+        ``reply_type`` as for a handler's ``Event[T]``). See docs/request-reply.md.
+
+        Raises :class:`RequestTimeoutError` after ``timeout`` seconds, :class:`NoRespondersError`
+        when the broker tells at once that nobody listens, :class:`RemoteHandlerError` when the
+        responder's handler raised, :class:`BusClosedError` when the bus closes meanwhile.
+        """
+        self._require_open()
+        if self._starting:
+            await self._wait_starting()
+        if self._requester is None:
+            self._requester = Requester(
+                self._adapter, self._encode, decoder(self._binding), self._middleware
+            )
+        return await self._requester.request(event, timeout, reply_type)
+
+    @property
+    def request_stats(self) -> RequestStats:
+        """Counts of this bus's requests (late replies, timeouts...)."""
+        return self._requester.stats if self._requester is not None else RequestStats()
 
     async def _wait_starting(self) -> None:
         """Subscriptions made on this bus before a publish listen before it is sent."""

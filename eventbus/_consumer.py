@@ -41,9 +41,11 @@ from eventbus._logs import RateLimitedLog
 from eventbus._middleware import ConsumeContext, ConsumeNext
 from eventbus._pool import WorkerPool
 from eventbus._retry import RetryPolicy
+from eventbus._rpc._attributes import REPLY_TO
 
 if TYPE_CHECKING:
     from eventbus._handler import HandlerInfo
+    from eventbus._rpc import Replier
 
 __all__ = ["DEAD_LETTER_ATTRIBUTES", "Subscription", "SubscriptionStats"]
 
@@ -58,6 +60,7 @@ class SubscriptionStats:
     dead_lettered: int = 0
     filtered: int = 0
     dropped: int = 0  # lost by the broker client before delivery (at-most-once adapters)
+    expired: int = 0  # requests dropped unanswered: their requester had given up (expirytime)
 
 
 @dataclass
@@ -91,6 +94,7 @@ class _Runtime:
     binding: str
     chain: Callable[[ConsumeNext], ConsumeNext]
     rng: random.Random = field(default_factory=random.Random)
+    replier: Replier | None = None  # answers requests (events carrying a reply address)
 
 
 class Subscription:
@@ -304,6 +308,9 @@ class Subscription:
             self.stats.filtered += 1
             await delivery.ack()
             return
+        if REPLY_TO in event.extensions and self._rt.replier is not None:
+            await self._answer(delivery, event, self._rt.replier)
+            return
         direct = self._direct
         if direct is not None and not self._local_attempts:
             # Hot path: no middleware, no context, no attempt remembered locally.
@@ -317,6 +324,37 @@ class Subscription:
             await delivery.ack()
             return
         await self._run(delivery, event, self._attempt_of(delivery, event))
+
+    async def _answer(self, delivery: Delivery, event: Event[Any], replier: Replier) -> None:
+        """A request: run the handler once and answer with what it returned or raised (the
+        requester is waiting: no retry, no dead letter). An expired request is dropped."""
+        if replier.expired(event):
+            self.stats.expired += 1
+        else:
+            results: list[Any] = []
+            try:
+                if self._direct is not None:
+                    results.append(await self._direct(event))
+                else:
+
+                    async def terminal(e: Event[Any], context: ConsumeContext) -> None:
+                        results.append(await self.handler.call(e, context))
+
+                    context = ConsumeContext(
+                        self.channel,
+                        self.group,
+                        delivery.attempt,
+                        self.pattern,
+                        delivery.message,
+                        self._rt.binding,
+                    )
+                    await self._rt.chain(terminal)(event, context)
+            except Exception as exc:
+                await replier.reply(event, None, exc)
+            else:
+                self.stats.handled += 1
+                await replier.reply(event, results[-1] if results else None, None)
+        await delivery.ack()
 
     async def _run(self, delivery: Delivery, event: Event[Any], attempt: int) -> None:
         """Run the handler through the middleware; retry in process where the broker cannot."""

@@ -22,11 +22,12 @@ Handler = Callable[..., Any]
 
 @dataclass(frozen=True, slots=True)
 class HandlerInfo:
-    call: Callable[[Event[Any], ConsumeContext], Awaitable[None]]
+    #: Runs the handler; returns what it returned (a request's reply, see docs/request-reply.md).
+    call: Callable[[Event[Any], ConsumeContext], Awaitable[Any]]
     data_type: Any
     name: str
     #: The handler itself when it is ``async def handler(event)``: callable without a context.
-    direct: Callable[[Event[Any]], Awaitable[None]] | None = None
+    direct: Callable[[Event[Any]], Awaitable[Any]] | None = None
 
 
 def _declared_data_type(handler: Handler, first: inspect.Parameter | None) -> Any:
@@ -81,14 +82,14 @@ def inspect_handler(handler: Handler, data_type: Any = None) -> HandlerInfo:
         call = handler
     elif is_async:
 
-        def call(event: Event[Any], ctx: ConsumeContext) -> Awaitable[None]:
+        def call(event: Event[Any], ctx: ConsumeContext) -> Awaitable[Any]:
             return handler(event)  # type: ignore[no-any-return]
 
     else:
 
-        async def call(event: Event[Any], ctx: ConsumeContext) -> None:
+        async def call(event: Event[Any], ctx: ConsumeContext) -> Any:
             args = (event, ctx) if wants_context else (event,)
-            await asyncio.to_thread(partial(handler, *args))
+            return await asyncio.to_thread(partial(handler, *args))
 
     kind = data_type if data_type is not None else declared
     problem = data_type_problem(kind)

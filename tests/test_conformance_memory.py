@@ -27,7 +27,10 @@ class TestMemoryConformanceWithFaults(AdapterConformance):
 
 class TestBasicAdapterConformance(AdapterConformance):
     """The bus's fallbacks for a broker without native features: a local attempt table,
-    sleep-then-nack, dead letters published by the bus (``eventbus.testing.BasicAdapter``)."""
+    sleep-then-nack, dead letters published by the bus (``eventbus.testing.BasicAdapter``).
+    Request-reply runs through the bus's emulation (a reply channel per requester)."""
+
+    emulated_request_reply = True
 
     @pytest.fixture
     def bus_url(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventbus._adapter import (
@@ -22,6 +22,7 @@ from eventbus._memory import _admin
 from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW, MemoryBroker, named_broker
 from eventbus._memory._faults import MemoryFaults
 from eventbus._memory._names import ADAPTER_NAME, check_messages
+from eventbus._memory._replies import MemoryReplies, deliver_reply, has_receivers
 from eventbus._memory._subscription import MemorySubscription
 from eventbus._memory._url import DEFAULT_MAX_MESSAGE_BYTES, check_broker_name, parse_memory_url
 from eventbus._message import Message
@@ -42,7 +43,7 @@ _SEMANTICS = {
     Semantic.PUBLISHER_DEDUPE: Support.NATIVE,
     Semantic.TTL: Support.UNSUPPORTED,
     Semantic.BATCH_PUBLISH: Support.NATIVE,
-    Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
+    Semantic.REQUEST_REPLY: Support.NATIVE,  # reply inboxes, no responders at once
     Semantic.WILDCARD_SUBSCRIBE: Support.NATIVE,
     Semantic.LOCK_RENEWAL: Support.NATIVE,
     Semantic.BROWSE: Support.NATIVE,
@@ -100,6 +101,7 @@ class MemoryAdapter:
         self._names = ChannelNames(self._limits, adapter=ADAPTER_NAME)
         self._subscribed = 0
         self._connected = False
+        self._no_responders: Callable[[str], None] | None = None
 
     @classmethod
     def from_url(cls, url: str) -> MemoryAdapter:
@@ -183,6 +185,31 @@ class MemoryAdapter:
         self._subscriptions[subscription] = None
         subscription.start()
         return subscription
+
+    # -- request-reply (ReplyingAdapter) ----------------------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> MemoryReplies:
+        self._require_connected()
+        replies = MemoryReplies(self._broker, on_reply)
+        self._no_responders = on_no_responders
+        return replies
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        self._require_connected()
+        self._names.channel(channel)
+        if not has_receivers(self._broker, channel):
+            token = reply_to.rsplit(".", 1)[-1]
+            if self._no_responders is not None:
+                self._no_responders(token)
+            return
+        await self.publish(channel, (message,))
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        self._require_connected()
+        check_messages(self._limits, (message,))
+        deliver_reply(self._broker, reply_to, message)
 
     # -- browsing and groups (the optional protocols; nothing is created) -----------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from time import monotonic
 
 from eventbus._adapter import DeadLetter
@@ -81,6 +81,8 @@ class MemoryBroker:
         self._routes: dict[str, _Route] = {}
         self._seen: dict[str, SeenIds] = {}
         self._retention = 0.0  # the longest dedupe window used on this broker
+        #: Requesters' reply inboxes (see ``_replies``): inbox name -> reply callback.
+        self.inboxes: dict[str, Callable[[Message], None]] = {}
 
     def __repr__(self) -> str:
         return f"<MemoryBroker {self.name or '(private)'} queues={len(self._queues)}>"

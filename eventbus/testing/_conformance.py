@@ -48,6 +48,7 @@ from eventbus._event import Event
 from eventbus._message import Message
 from eventbus._plugins import create_adapter
 from eventbus._retry import RetryPolicy
+from eventbus.testing._rpc_checks import RequestReplyChecks
 
 __all__ = ["AdapterConformance", "run", "wait_until"]
 
@@ -104,7 +105,7 @@ async def settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-class AdapterConformance:
+class AdapterConformance(RequestReplyChecks):
     """Scenario tests selected by the adapter's capabilities. Provide ``bus_url``."""
 
     #: Seconds a broker may take to start delivering to a fresh subscription.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from memory_helpers import Inbox, eventually, msg, settle_all
 
-from eventbus._adapter import Adapter, Semantic, SubscriptionSpec, Support
+from eventbus._adapter import Adapter, ReplyingAdapter, Semantic, SubscriptionSpec, Support
 from eventbus._errors import BrokerConnectionError, ChannelNameError, LimitExceededError
 from eventbus._memory import MemoryAdapter, forget_brokers
 from eventbus._message import Message
@@ -196,13 +196,10 @@ async def test_publish_rejects_a_message_above_the_size_limit() -> None:
 def test_capabilities_and_protocol() -> None:
     adapter = MemoryAdapter()
     assert isinstance(adapter, Adapter)
+    assert isinstance(adapter, ReplyingAdapter)
     caps = adapter.capabilities
     for semantic in Semantic:
-        expected = (
-            Support.UNSUPPORTED
-            if semantic in (Semantic.TTL, Semantic.REQUEST_REPLY)
-            else Support.NATIVE
-        )
+        expected = Support.UNSUPPORTED if semantic is Semantic.TTL else Support.NATIVE
         assert caps.support(semantic) is expected, semantic
     assert caps.limits.max_message_bytes == 1024 * 1024
     assert caps.limits.max_header_count is None

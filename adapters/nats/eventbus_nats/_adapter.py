@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nats.aio.client import Client
@@ -30,9 +30,11 @@ from eventbus_nats._connect import ConnectionEvents, open_connection, servers_te
 from eventbus_nats._consumers import Consumers
 from eventbus_nats._core import CoreSubscription
 from eventbus_nats._delivery import JetStreamDelivery
+from eventbus_nats._errors import translated
 from eventbus_nats._names import ADAPTER_NAME
 from eventbus_nats._publish import JetStreamPublisher, check_size, headers_of, publish_core
 from eventbus_nats._pull import PullSubscription
+from eventbus_nats._replies import NatsReplies, check_reply_subject
 from eventbus_nats._streams import Streams
 from eventbus_nats._url import parse_nats_url
 
@@ -211,6 +213,34 @@ class NatsAdapter:
         )
         await subscription.start()
         return subscription
+
+    # -- request-reply (ReplyingAdapter; see _replies) --------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> NatsReplies:
+        replies = NatsReplies(self._connection(), on_reply, on_no_responders, self._scrub)
+        await replies.start(self._config.core_pending_limit)
+        return replies
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        nc = self._connection()
+        if self._js is not None:  # the stream does not keep a reply subject: ce-replyto does
+            await self.publish(channel, (message,))
+            return
+        self._names.channel(channel)
+        headers = headers_of(message, dedupe=False)
+        check_size(headers, message.body, self._max_payload)
+        with translated(f"publishing to {channel!r}", self._scrub, publishing=True):
+            await nc.publish(channel, message.body, reply=reply_to, headers=headers)
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        nc = self._connection()
+        check_reply_subject(reply_to)
+        headers = headers_of(message, dedupe=False)
+        check_size(headers, message.body, self._max_payload)
+        with translated(f"replying to {reply_to!r}", self._scrub, publishing=True):
+            await nc.publish(reply_to, message.body, headers=headers)
 
     # -- browsing and groups (the optional protocols; nothing is created) -----------------------
 

@@ -22,7 +22,9 @@ _JETSTREAM = {
     Semantic.PUBLISHER_DEDUPE: _N,  # Nats-Msg-Id within the stream's duplicate window
     Semantic.TTL: _U,
     Semantic.BATCH_PUBLISH: _E,  # pipelined, in order, not atomic
-    Semantic.REQUEST_REPLY: _U,
+    # the reply address in the ce-replyto header (a stream keeps no reply subject); replies
+    # on core NATS to the requester's inbox; no "no responders" (the stream keeps a request)
+    Semantic.REQUEST_REPLY: _E,
     Semantic.WILDCARD_SUBSCRIBE: _N,
     Semantic.LOCK_RENEWAL: _N,  # +WPI (in progress)
     Semantic.BROWSE: _N,  # direct stream reads above the group's ack floor
@@ -39,7 +41,7 @@ _CORE = {
     Semantic.PUBLISHER_DEDUPE: _U,
     Semantic.TTL: _U,
     Semantic.BATCH_PUBLISH: _E,
-    Semantic.REQUEST_REPLY: _U,
+    Semantic.REQUEST_REPLY: _N,  # request inboxes; "no responders" at once
     Semantic.WILDCARD_SUBSCRIBE: _N,
     Semantic.LOCK_RENEWAL: _U,
     Semantic.BROWSE: _U,  # nothing is stored

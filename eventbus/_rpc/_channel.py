@@ -1,0 +1,42 @@
+"""Emulated reply address for adapters without ``ReplyingAdapter``: a reply channel per
+requester, listened to with a fan-out subscription (removed on close)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from eventbus._adapter import Adapter, AdapterSubscription, Delivery, SubscriptionSpec
+from eventbus._message import Message
+
+__all__ = ["ChannelReplies", "reply_channel"]
+
+
+def reply_channel() -> str:
+    """A fresh reply channel name (letters and digits: valid on every adapter)."""
+    return f"eventbus-replies-{secrets.token_hex(8)}"
+
+
+class ChannelReplies:
+    """The requester's reply channel: every request of this requester names it."""
+
+    def __init__(self, channel: str, subscription: AdapterSubscription) -> None:
+        self._channel = channel
+        self._subscription = subscription
+
+    @classmethod
+    async def open(cls, adapter: Adapter, on_reply: Callable[[Message], None]) -> ChannelReplies:
+        channel = reply_channel()
+
+        async def deliver(delivery: Delivery) -> None:
+            on_reply(delivery.message)
+            await delivery.ack()
+
+        spec = SubscriptionSpec(channel=channel, max_in_flight=1)
+        return cls(channel, await adapter.subscribe(spec, deliver))
+
+    def reply_to(self, token: str) -> str:
+        return self._channel
+
+    async def close(self) -> None:
+        await self._subscription.close()
