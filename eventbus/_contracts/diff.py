@@ -260,29 +260,39 @@ def _only(schema: Mapping[str, Any], keyword: str) -> bool:
 
 def _sum_type_special_cases(ctx: Ctx, o: Mapping[str, Any], u: Mapping[str, Any]) -> bool:
     """Confluent: a plain schema becoming one branch of an anyOf/oneOf is SUM_TYPE_EXTENDED; a
-    singleton anyOf/oneOf/allOf unwrapped (or wrapped) compares its one branch."""
+    one-branch allOf wrapped, or a one-branch combination unwrapped, compares its branch; any
+    other change between a plain schema and a combination is TYPE_CHANGED."""
     o_comb = [k for k in _COMBINATORS if k in o]
     u_comb = [k for k in _COMBINATORS if k in u]
     if not o_comb and len(u_comb) == 1 and _only(u, u_comb[0]):
-        branches = u[u_comb[0]]
-        if isinstance(branches, list) and (len(branches) == 1 or u_comb[0] != "allOf"):
+        keyword, branches = u_comb[0], u[u_comb[0]]
+        if not isinstance(branches, list):
+            return False
+        if keyword == "allOf" and len(branches) == 1:  # compare with the one branch
+            with ctx.at(keyword, 0):
+                compare(ctx, o, branches[0])
+            return True
+        if keyword != "allOf":
             for index, branch in enumerate(branches):
                 sub = ctx.sub()
-                with sub.at(u_comb[0], index):
+                with sub.at(keyword, index):
                     compare(sub, o, branch)
                 if sub.compatible:
                     ctx.extend(sub.found)
                     if len(branches) > 1:
-                        ctx.add(K.SUM_TYPE_EXTENDED, u_comb[0])
+                        ctx.add(K.SUM_TYPE_EXTENDED, keyword)
                     return True
+        ctx.add(K.TYPE_CHANGED)  # a plain schema became a combination it is not part of
+        return True
     if not u_comb and len(o_comb) == 1 and _only(o, o_comb[0]):
         branches = o[o_comb[0]]
-        if isinstance(branches, list) and len(branches) == 1:
-            sub = ctx.sub()
-            compare(sub, branches[0], u)
-            if sub.compatible:
-                ctx.extend(sub.found)
-                return True
+        if not isinstance(branches, list):
+            return False
+        if len(branches) == 1:  # a one-branch combination unwrapped: compare the branch
+            compare(ctx, branches[0], u)
+            return True
+        ctx.add(K.TYPE_CHANGED)  # a combination became a plain schema
+        return True
     return False
 
 

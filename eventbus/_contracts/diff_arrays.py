@@ -201,6 +201,11 @@ def _maximum_matching(edges: list[list[tuple[int, list[Difference]]]]) -> dict[i
                 return True
         return False
 
-    for i in range(len(edges)):
+    # Originals with an exact match (no differences) go first, and each tries its closest
+    # updates first, so the matching pairs equal subschemas when it can (as Confluent's does).
+    for row in edges:
+        row.sort(key=lambda edge: len(edge[1]))
+    order = sorted(range(len(edges)), key=lambda i: min((len(f) for _, f in edges[i]), default=0))
+    for i in order:
         augment(i, set())
     return {i: j for j, i in owner.items()}
