@@ -22,7 +22,7 @@ from eventbus._contracts.jsonvalue import canonical
 from eventbus._contracts.lint import lint
 from eventbus._contracts.model import CompatibilityMode, Deprecation, Finding
 from eventbus._contracts.registry import Contract, Registry
-from eventbus._errors import RegistryError
+from eventbus._errors import InvalidSchemaError, RegistryError
 
 __all__ = ["check"]
 
@@ -59,7 +59,8 @@ def _external(registry: Registry) -> Any:
 
 def _history(registry: Registry, contract: Contract, base: Registry | None) -> Iterator[Finding]:
     config = contract.config
-    versions = [(f"v{v.version}", v.schema) for v in contract.versions]
+    usable = [v for v in contract.versions if registry.broken(v.type, v.version) is None]
+    versions = [(f"v{v.version}", v.schema) for v in usable]  # broken ones: lint reports them
     paths = {f"v{v.version}": v.path for v in contract.versions}
     base_contract = base.get(contract.type) if base is not None else None
     published = {f"v{v.version}" for v in base_contract.versions} if base_contract else set()
@@ -150,7 +151,10 @@ def _against(registry: Registry, base: Registry) -> Iterator[Finding]:
             if canonical(_without_annotations(sv.schema)) != canonical(
                 _without_annotations(now.schema)
             ):
-                changes = [c for c in compare(sv.schema, now.schema) if c.breaks]
+                try:
+                    changes = [c for c in compare(sv.schema, now.schema) if c.breaks]
+                except InvalidSchemaError:  # a $ref that does not resolve: lint reports it
+                    changes = []
                 detail = (
                     "; ".join(f"{c.kind.value} at #{c.pointer}" for c in changes)
                     or "validation keywords changed"

@@ -205,3 +205,18 @@ def test_values_that_are_not_json_are_violations_not_crashes() -> None:
         validator.check({1, 2})
     deep_const = SchemaValidator({"const": [1]})
     assert deep_const.validate(nested(100_000))[0].keyword == "type"
+
+
+def test_check_reports_a_broken_version_and_goes_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, write_json: WriteJson
+) -> None:
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    write_json(tmp_path / GOOD / "v1.schema.json", {"$schema": draft, "type": "object"})
+    write_json(
+        tmp_path / GOOD / "v2.schema.json",
+        {"$schema": draft, "properties": {"a": {"$ref": "#/$defs/missing"}}},
+    )
+    code, out = run(capsys, "contracts", "check", str(tmp_path), "--json")
+    assert code == 1  # a finding, not an internal failure
+    found = {(Path(f["path"]).name, f["code"]) for f in json.loads(out)["findings"]}
+    assert ("v2.schema.json", "unresolvable-ref") in found
