@@ -1,0 +1,164 @@
+"""``kafka://[user:password@]host[:port][,host:port...][?param=value&...]`` URLs.
+
+Credentials in the user part mean SASL (``sasl_mechanism``, default ``PLAIN``). Every parameter
+maps to a field of :class:`KafkaConfig` (see ``docs/adapters/kafka.md``). Errors name the
+parameter and show the URL through ``redact_url``; secret values are never echoed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from eventbus.adapter import ConfigurationError, redact_url
+from eventbus_kafka._config import (
+    ConsumerConfig,
+    KafkaConfig,
+    ProducerConfig,
+    SaslConfig,
+    TlsConfig,
+    TopicConfig,
+)
+
+__all__ = ["parse_kafka_url"]
+
+_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_DEFAULT_PORT = 9092
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _flag(raw: str) -> bool:
+    value = _BOOL.get(raw.lower())
+    if value is None:
+        raise ValueError("expected true or false")
+    return value
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("expected a number of seconds >= 0")
+    return value
+
+
+def _count(raw: str) -> int:
+    return int(raw)
+
+
+def _delays(raw: str) -> tuple[float, ...]:
+    return tuple(_seconds(part) for part in raw.split(","))
+
+
+# parameter -> (section, field, reader)
+_PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "client_id": ("adapter", "client_id", _text),
+    "connect_timeout": ("adapter", "connect_timeout", _seconds),
+    "sasl_mechanism": ("sasl", "mechanism", _text),
+    "tls": ("tls", "", _flag),
+    "tls_ca": ("tls", "ca_file", _text),
+    "tls_cert": ("tls", "cert_file", _text),
+    "tls_key": ("tls", "key_file", _text),
+    "tls_verify": ("tls", "verify", _flag),
+    "partitions": ("topics", "partitions", _count),
+    "replication_factor": ("topics", "replication_factor", _count),
+    "provision": ("topics", "provision", _flag),
+    "retry_delays": ("topics", "retry_delays", _delays),
+    "idempotence": ("producer", "idempotence", _flag),
+    "linger_ms": ("producer", "linger_ms", _seconds),
+    "compression": ("producer", "compression", _text),
+    "publish_timeout": ("producer", "timeout", _seconds),
+    "session_timeout": ("consumer", "session_timeout", _seconds),
+    "max_poll_interval": ("consumer", "max_poll_interval", _seconds),
+    "commit_interval": ("consumer", "commit_interval", _seconds),
+    "group_id": ("consumer", "group_id", _text),
+}
+
+
+def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
+    if not hostlist:
+        raise ConfigurationError(f"the Kafka URL names no broker: {shown}")
+    servers = []
+    for entry in hostlist.split(","):
+        host, port = entry, str(_DEFAULT_PORT)
+        if entry.startswith("["):  # [IPv6]:port
+            end = entry.find("]")
+            if end < 0:
+                raise ConfigurationError(f"unclosed '[' in the Kafka URL {shown}")
+            host, rest = entry[: end + 1], entry[end + 1 :]
+            if rest:
+                if not rest.startswith(":"):
+                    raise ConfigurationError(f"bad broker {entry!r} in the Kafka URL {shown}")
+                port = rest[1:]
+        elif ":" in entry:
+            host, port = entry.rsplit(":", 1)
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(
+                f"bad broker {entry!r} in the Kafka URL {shown}: expected host[:port]"
+            )
+        servers.append(f"{host}:{int(port)}")
+    return tuple(servers)
+
+
+def parse_kafka_url(url: str) -> KafkaConfig:
+    """Read a ``kafka://`` URL into a :class:`KafkaConfig`; raise ConfigurationError if wrong."""
+    shown = redact_url(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() != "kafka":
+        raise ConfigurationError(f"not a kafka:// URL: {shown}")
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    if path or fragment:
+        raise ConfigurationError(
+            f"a Kafka URL is kafka://[user:password@]host[:port][,host:port][?param=value], "
+            f"got {shown}: unexpected path or fragment"
+        )
+    userinfo, _, hostlist = netloc.rpartition("@")
+    sections: dict[str, dict[str, Any]] = {
+        k: {} for k in ("adapter", "sasl", "tls", "topics", "producer", "consumer")
+    }
+    use_tls = False
+    seen: set[str] = set()
+    for key, raw in parse_qsl(query, keep_blank_values=True):
+        known = _PARAMS.get(key)
+        if known is None:
+            raise ConfigurationError(
+                f"unknown Kafka URL parameter {key!r} in {shown} (known: {', '.join(_PARAMS)})"
+            )
+        if key in seen:
+            raise ConfigurationError(f"Kafka URL parameter {key!r} is given twice in {shown}")
+        seen.add(key)
+        section, name, reader = known
+        try:
+            value = reader(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"Kafka URL parameter {key!r}: {exc}, got {raw!r}") from None
+        if section == "tls":
+            use_tls = use_tls or (value if not name else True)
+            if not name:
+                continue
+        sections[section][name] = value
+    if query and not seen:
+        raise ConfigurationError(f"cannot read the query of the Kafka URL {shown}")
+    sasl = None
+    if userinfo:
+        user, colon, password = userinfo.partition(":")
+        if not colon:
+            raise ConfigurationError(f"the Kafka URL's user part needs user:password: {shown}")
+        sasl = SaslConfig(unquote(user), unquote(password), **sections["sasl"])
+    elif sections["sasl"]:
+        raise ConfigurationError(f"sasl_mechanism needs user:password in the URL: {shown}")
+    return KafkaConfig(
+        servers=_servers(hostlist, shown),
+        sasl=sasl,
+        tls=TlsConfig(**sections["tls"]) if use_tls else None,
+        topics=TopicConfig(**sections["topics"]),
+        producer=ProducerConfig(**sections["producer"]),
+        consumer=ConsumerConfig(**sections["consumer"]),
+        **sections["adapter"],
+    )
