@@ -21,6 +21,9 @@ fi
 "$PYTHON" -m pip install -q -e 'adapters/servicebus[test,identity]'
 # The AWS adapter's tests run moto's SNS/SQS server (PyPI moto[server]); typing: aiobotocore stubs.
 "$PYTHON" -m pip install -q -e 'adapters/aws[test,typing]'
+# The Kafka adapter's tests run a real Kafka broker: jars fetched from Maven Central with mvn on
+# first use, run with Java 17 (Debian packages openjdk-17-jre-headless and maven).
+"$PYTHON" -m pip install -q -e 'adapters/kafka[test]'
 
 # The reliability tests start real Redis and PostgreSQL servers (Debian packages).
 PG_INITDB=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n 1 || true)
@@ -40,6 +43,15 @@ if ! command -v nats-server >/dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
     [ -n "${APT_UPDATED:-}" ] || $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
+
+if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    echo "== installing Java 17 and Maven"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    [ -n "${APT_UPDATED:-}" ] || $SUDO apt-get update -qq
+    APT_UPDATED=1
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
 fi
 
 echo "== ruff"
