@@ -16,12 +16,13 @@ __all__ = ["PartitionOffsets"]
 class PartitionOffsets:
     """Offsets of one assigned partition handed to the bus and not yet committed past."""
 
-    __slots__ = ("_done", "_next", "_open", "committed")
+    __slots__ = ("_done", "_last", "_next", "_open", "committed")
 
     def __init__(self) -> None:
         self._open: deque[int] = deque()  # handed over, ascending
         self._done: set[int] = set()  # settled, but an earlier one is still open
         self._next: int | None = None  # the commit point once everything open settled
+        self._last = -1  # the last offset handed over
         self.committed: int | None = None  # the last commit point sent to the broker
 
     def __len__(self) -> int:
@@ -29,8 +30,9 @@ class PartitionOffsets:
         return len(self._open) - len(self._done)
 
     def add(self, offset: int) -> None:
-        if self._open and offset <= self._open[-1]:
-            raise ValueError(f"offset {offset} handed over after {self._open[-1]}")
+        if offset <= self._last:
+            raise ValueError(f"offset {offset} handed over after {self._last}")
+        self._last = offset
         self._open.append(offset)
 
     def settle(self, offset: int) -> None:

@@ -24,6 +24,8 @@ __all__ = ["KAFKA_DIR", "KafkaServer", "KafkaUnavailable", "fetch_kafka", "free_
 KAFKA_DIR = Path(__file__).resolve().parent / "kafka-server"
 LIB = KAFKA_DIR / "build" / "lib"
 _READY = KAFKA_DIR / "build" / "lib.ready"
+#: Not Kafka's default (1048588), so the tests see the adapter read the broker's own limit.
+MESSAGE_MAX_BYTES = 600_000
 _JVM = ["-Xms128m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
 
 
@@ -83,6 +85,7 @@ class KafkaServer:
         self.controller_port = free_port()
         self.sasl_port = free_port() if sasl_users else None
         self.sasl_users = dict(sasl_users or {})
+        self.message_max_bytes = MESSAGE_MAX_BYTES
         self.data = workdir / "data"
         self.properties = workdir / "server.properties"
         self.log_file = workdir / "server.log"
@@ -96,6 +99,7 @@ class KafkaServer:
         server = cls.__new__(cls)
         port = bootstrap.rpartition(":")[2]
         server.port, server.process, server.sasl_port = int(port), None, None
+        server.message_max_bytes = MESSAGE_MAX_BYTES
         return server
 
     @property
@@ -133,6 +137,7 @@ class KafkaServer:
                     "inter.broker.listener.name=PLAINTEXT",
                     f"log.dirs={self.data}",
                     "num.partitions=1",
+                    f"message.max.bytes={self.message_max_bytes}",
                     "offsets.topic.replication.factor=1",
                     "offsets.topic.num.partitions=4",
                     "transaction.state.log.replication.factor=1",
