@@ -6,7 +6,6 @@ The SASL password and the TLS key password never appear in a ``repr``.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -201,10 +200,8 @@ class KafkaConfig:
         return "SSL" if self.tls is not None else "PLAINTEXT"
 
     def client_settings(self) -> dict[str, Any]:
-        """The librdkafka settings every client of this adapter shares (connection, security,
-        librdkafka's own log lines through the ``eventbus.kafka.librdkafka`` logger)."""
+        """The librdkafka settings every client of this adapter shares (connection, security)."""
         out: dict[str, Any] = {
-            "logger": logging.getLogger("eventbus.kafka.librdkafka"),
             "bootstrap.servers": ",".join(self.servers),
             "client.id": self.client_id,
             "security.protocol": self.security_protocol(),
