@@ -18,6 +18,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 __all__ = ["KAFKA_DIR", "KafkaServer", "KafkaUnavailable", "fetch_kafka", "free_port"]
 
@@ -108,6 +109,14 @@ class KafkaServer:
 
     def url(self, query: str = "") -> str:
         return f"kafka://{self.bootstrap}" + (f"?{query}" if query else "")
+
+    def sasl_url(self, user: str, password: str, mechanism: str = "PLAIN", query: str = "") -> str:
+        """A URL for the SASL_PLAINTEXT listener (started with ``sasl_users``)."""
+        extra = f"&{query}" if query else ""
+        return (
+            f"kafka://{quote(user)}:{quote(password)}@127.0.0.1:{self.sasl_port}"
+            f"?sasl_mechanism={mechanism}{extra}"
+        )
 
     def _write_properties(self) -> None:
         listeners = [f"PLAINTEXT://127.0.0.1:{self.port}"]
