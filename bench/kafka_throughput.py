@@ -1,0 +1,314 @@
+"""Kafka: eventbus against the raw clients (confluent-kafka, aiokafka) and FastStream, one broker.
+
+Starts its own Apache Kafka broker (KRaft, the tests' launcher: Java 17 and Maven), then, in
+the same run and on the same broker, with the same payload (a JSON order) and the same ce_
+headers:
+
+- publish only: N records, waiting until the brokers acknowledged all of them (idempotent
+  producers, ``acks=all``): raw confluent-kafka ``Producer.produce`` with delivery callbacks,
+  raw aiokafka ``send``, ``EventBus.publish_many`` in batches of 1,000;
+- end to end: N records published while a consumer group reads them, decodes the data into
+  the same msgspec Struct and commits: the two raw clients, an ``EventBus`` handler typed
+  ``Event[Order]``, and FastStream's Kafka broker (aiokafka underneath, pydantic-typed handler)
+  when ``faststream[kafka]`` is installed.
+
+The raw clients' figures decided the adapter's client (docs/architecture.md). Figures are the
+best of two runs; nothing is asserted. Run: python bench/kafka_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(ROOT / "adapters" / "kafka" / "tests"))
+
+import msgspec
+from _util import best_of
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from kafka_launcher import KafkaServer
+
+from eventbus import Event, EventBus, encode
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+BATCH = 1_000
+PARTITIONS = 3
+
+
+class Order(msgspec.Struct):
+    order_id: str
+    customer: str
+    amount_cents: int
+
+
+def sample() -> tuple[list[tuple[str, bytes]], bytes]:
+    """The ce_ headers and body eventbus sends for one order (the raw clients send the same)."""
+    message = encode(
+        Event(type="bench.order", source="/bench", data=Order("o-1", "ada", 1250)), "kafka"
+    )
+    headers = [(k, str(v).encode()) for k, v in message.headers.items()]
+    return headers, message.body
+
+
+HEADERS, BODY = sample()
+decode_order = msgspec.json.Decoder(Order).decode
+
+
+def new_topic(bootstrap: str) -> str:
+    name = f"bench.t{uuid.uuid4().hex[:10]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(name, PARTITIONS, 1)]).values():
+        future.result()
+    return name
+
+
+# -- raw confluent-kafka ---------------------------------------------------------------------------
+
+
+class _Poller:
+    """Serves a confluent Producer's delivery reports on a thread (as the adapter does)."""
+
+    def __init__(self, producer: Producer) -> None:
+        self.producer, self.stop = producer, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.producer.poll(0.05)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+async def confluent_publish(bootstrap: str, topic: str, n: int) -> None:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
+    )
+    poller = _Poller(producer)
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    left = n
+    lock = threading.Lock()
+
+    def report(error: Any, _record: Any) -> None:
+        nonlocal left
+        with lock:
+            left -= 1
+            if left == 0:
+                loop.call_soon_threadsafe(done.set_result, None)
+
+    for i in range(n):
+        while True:
+            try:
+                producer.produce(topic, BODY, headers=HEADERS, on_delivery=report)
+                break
+            except BufferError:
+                await asyncio.sleep(0.001)
+        if i % BATCH == 0:
+            await asyncio.sleep(0)
+    await done
+    poller.close()
+
+
+async def confluent_consume(bootstrap: str, topic: str, n: int) -> None:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{topic}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})  # fmt: skip
+    consumer.subscribe([topic])
+    got = 0
+    while got < n:
+        records = consumer.consume(500, 0)
+        if not records:
+            await asyncio.sleep(0.001)
+            continue
+        for record in records:
+            if record.error() is None:
+                dict(record.headers() or ())
+                decode_order(record.value() or b"")
+                got += 1
+        consumer.commit(asynchronous=True)
+    consumer.close()
+
+
+# -- raw aiokafka ----------------------------------------------------------------------------------
+
+
+async def aiokafka_publish(bootstrap: str, topic: str, n: int) -> None:
+    import aiokafka
+
+    producer = aiokafka.AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
+                                         linger_ms=5)  # fmt: skip
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, BODY, headers=HEADERS) for _ in range(n)]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def aiokafka_consume(bootstrap: str, topic: str, n: int) -> None:
+    import aiokafka
+
+    consumer = aiokafka.AIOKafkaConsumer(topic, bootstrap_servers=bootstrap,
+                                         group_id=f"raw-{topic}", auto_offset_reset="earliest",
+                                         enable_auto_commit=False)  # fmt: skip
+    await consumer.start()
+    got = 0
+    try:
+        while got < n:
+            batches = await consumer.getmany(timeout_ms=100, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    dict(record.headers)
+                    decode_order(record.value)
+                    got += 1
+            if batches:
+                await consumer.commit()
+    finally:
+        await consumer.stop()
+
+
+# -- eventbus and FastStream ------------------------------------------------------------------------
+
+
+def events(n: int) -> list[Event[Order]]:
+    return [
+        Event(type="bench.order", source="/bench", data=Order(f"o-{i}", "ada", i)) for i in range(n)
+    ]
+
+
+async def eventbus_publish_many(url: str, channel: str, n: int) -> None:
+    batch = [Event(type=channel, source="/bench", data=Order(f"o-{i}", "ada", i)) for i in range(n)]
+    async with EventBus(url) as bus:
+        for start in range(0, n, BATCH):
+            await bus.publish_many(batch[start : start + BATCH])
+
+
+async def eventbus_e2e(url: str, channel: str, n: int) -> float:
+    done = asyncio.Event()
+    got = 0
+    async with EventBus(url) as bus:
+
+        async def handle(event: Event[Order]) -> None:
+            nonlocal got
+            got += 1
+            if got == n:
+                done.set()
+
+        await bus.subscribe(channel, handle, group="bench")
+        batch = [
+            Event(type=channel, source="/bench", data=Order(f"o-{i}", "ada", i)) for i in range(n)
+        ]
+        start = time.perf_counter()
+        for i in range(0, n, BATCH):
+            await bus.publish_many(batch[i : i + BATCH])
+        await done.wait()
+        return n / (time.perf_counter() - start)
+
+
+async def faststream_e2e(bootstrap: str, topic: str, n: int) -> float | None:
+    try:
+        from faststream.kafka import KafkaBroker
+        from pydantic import BaseModel
+    except ImportError:
+        return None
+
+    class OrderModel(BaseModel):
+        order_id: str
+        customer: str
+        amount_cents: int
+
+    broker = KafkaBroker(bootstrap)
+    done = asyncio.Event()
+    got = 0
+
+    @broker.subscriber(topic, group_id=f"fs-{topic}", auto_offset_reset="earliest")
+    async def handle(body: OrderModel) -> None:
+        nonlocal got
+        got += 1
+        if got == n:
+            done.set()
+
+    async with broker:
+        await broker.start()
+        await asyncio.sleep(2)  # its consumer joins the group in the background
+        start = time.perf_counter()
+        headers = {k: v.decode() for k, v in HEADERS}
+        for i in range(0, n, BATCH):  # its batch publish, like publish_many
+            await broker.publish_batch(*[BODY] * min(BATCH, n - i), topic=topic, headers=headers)
+        await done.wait()
+        return n / (time.perf_counter() - start)
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+
+def rate(run: Callable[[], Awaitable[Any]], n: int) -> float:
+    start = time.perf_counter()
+    asyncio.run(run())
+    return n / (time.perf_counter() - start)
+
+
+def e2e(
+    bootstrap: str, publish: Callable[..., Awaitable[None]], consume: Callable[..., Awaitable[None]]
+) -> float:
+    async def both() -> None:
+        topic = new_topic(bootstrap)
+        await asyncio.gather(consume(bootstrap, topic, N), publish(bootstrap, topic, N))
+
+    return rate(both, N)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = KafkaServer(Path(tmp)).start()
+        try:
+            bootstrap, url = server.bootstrap, server.url(f"partitions={PARTITIONS}")
+            rate(lambda: eventbus_publish_many(url, new_topic(bootstrap), 200), 200)  # warm up
+            print(f"Kafka {N} records, {len(BODY)}-byte JSON body, {len(HEADERS)} ce_ headers, "
+                  f"{PARTITIONS} partitions\n")  # fmt: skip
+            print("publish only (all acknowledged), records/s")
+            pub = {
+                "raw confluent-kafka": best_of(lambda: rate(lambda: confluent_publish(bootstrap, new_topic(bootstrap), N), N), 2),
+                "raw aiokafka": best_of(lambda: rate(lambda: aiokafka_publish(bootstrap, new_topic(bootstrap), N), N), 2),
+                "eventbus publish_many": best_of(lambda: rate(lambda: eventbus_publish_many(url, new_topic(bootstrap), N), N), 2),
+            }  # fmt: skip
+            show(pub, "raw confluent-kafka")
+            print("\nend to end (publish while a group consumes, decodes, commits), records/s")
+            end = {
+                "raw confluent-kafka": best_of(lambda: e2e(bootstrap, confluent_publish, confluent_consume), 2),
+                "raw aiokafka": best_of(lambda: e2e(bootstrap, aiokafka_publish, aiokafka_consume), 2),
+                "eventbus (Event[Order] handler)": best_of(lambda: asyncio.run(eventbus_e2e(url, f"bench.e{uuid.uuid4().hex[:8]}", N)), 2),
+            }  # fmt: skip
+            fs = asyncio.run(faststream_e2e(bootstrap, new_topic(bootstrap), N))
+            if fs is None:
+                print("  (FastStream not installed: pip install 'faststream[kafka]' to compare)")
+            else:
+                end["FastStream KafkaBroker (pydantic)"] = fs
+            show(end, "raw confluent-kafka")
+            if fs is not None:
+                ratio = end["eventbus (Event[Order] handler)"] / fs
+                print(f"  eventbus / FastStream: {ratio:.2f}x")
+        finally:
+            server.stop()
+
+
+def show(figures: dict[str, float], baseline: str) -> None:
+    base = figures[baseline]
+    for name, value in figures.items():
+        print(f"  {name:<36} {value:>9,.0f}  {value / base:5.2f}x {baseline}")
+
+
+if __name__ == "__main__":
+    main()
