@@ -41,6 +41,7 @@ from kafka_launcher import KafkaServer
 from eventbus import Event, EventBus, encode
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+LIMIT = 300.0  # seconds one measurement may take
 BATCH = 1_000
 PARTITIONS = 3
 
@@ -92,11 +93,13 @@ class _Poller:
         self.thread.join()
 
 
-async def confluent_publish(bootstrap: str, topic: str, n: int) -> None:
+async def confluent_publish(bootstrap: str, topic: str, n: int) -> float:
     producer = Producer(
         {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
     )
     poller = _Poller(producer)
+    producer.list_topics(topic, timeout=10)  # connected
+    start = time.perf_counter()
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     left = n
@@ -119,7 +122,9 @@ async def confluent_publish(bootstrap: str, topic: str, n: int) -> None:
         if i % BATCH == 0:
             await asyncio.sleep(0)
     await done
+    elapsed = time.perf_counter() - start
     poller.close()
+    return n / elapsed
 
 
 async def confluent_consume(bootstrap: str, topic: str, n: int) -> None:
@@ -144,15 +149,17 @@ async def confluent_consume(bootstrap: str, topic: str, n: int) -> None:
 # -- raw aiokafka ----------------------------------------------------------------------------------
 
 
-async def aiokafka_publish(bootstrap: str, topic: str, n: int) -> None:
+async def aiokafka_publish(bootstrap: str, topic: str, n: int) -> float:
     import aiokafka
 
     producer = aiokafka.AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
                                          linger_ms=5)  # fmt: skip
     await producer.start()
     try:
+        start = time.perf_counter()
         pending = [await producer.send(topic, BODY, headers=HEADERS) for _ in range(n)]
         await asyncio.gather(*pending)
+        return n / (time.perf_counter() - start)
     finally:
         await producer.stop()
 
@@ -188,11 +195,14 @@ def events(n: int) -> list[Event[Order]]:
     ]
 
 
-async def eventbus_publish_many(url: str, channel: str, n: int) -> None:
+async def eventbus_publish_many(url: str, channel: str, n: int) -> float:
     batch = [Event(type=channel, source="/bench", data=Order(f"o-{i}", "ada", i)) for i in range(n)]
     async with EventBus(url) as bus:
-        for start in range(0, n, BATCH):
-            await bus.publish_many(batch[start : start + BATCH])
+        await bus.publish_many(batch[:1])  # the topic exists, the producer is connected
+        start = time.perf_counter()
+        for i in range(1, n, BATCH):
+            await bus.publish_many(batch[i : i + BATCH])
+        return (n - 1) / (time.perf_counter() - start)
 
 
 async def eventbus_e2e(url: str, channel: str, n: int) -> float:
@@ -217,12 +227,12 @@ async def eventbus_e2e(url: str, channel: str, n: int) -> float:
         return n / (time.perf_counter() - start)
 
 
-async def faststream_e2e(bootstrap: str, topic: str, n: int) -> float | None:
+async def faststream_e2e(bootstrap: str, topic: str, n: int) -> float:
     try:
         from faststream.kafka import KafkaBroker
         from pydantic import BaseModel
     except ImportError:
-        return None
+        return float("nan")
 
     class OrderModel(BaseModel):
         order_id: str
@@ -254,20 +264,33 @@ async def faststream_e2e(bootstrap: str, topic: str, n: int) -> float | None:
 # -- running ---------------------------------------------------------------------------------------
 
 
-def rate(run: Callable[[], Awaitable[Any]], n: int) -> float:
-    start = time.perf_counter()
-    asyncio.run(run())
-    return n / (time.perf_counter() - start)
+def timed(run: Callable[[], Awaitable[float]], what: str) -> float:
+    """One measurement (the coroutine returns records/s), given up after ``LIMIT`` seconds."""
+    try:
+        value = asyncio.run(asyncio.wait_for(run(), LIMIT))
+    except TimeoutError:
+        print(f"  {what}: no result in {LIMIT} s", flush=True)
+        return float("nan")
+    return value
 
 
 def e2e(
-    bootstrap: str, publish: Callable[..., Awaitable[None]], consume: Callable[..., Awaitable[None]]
-) -> float:
-    async def both() -> None:
-        topic = new_topic(bootstrap)
-        await asyncio.gather(consume(bootstrap, topic, N), publish(bootstrap, topic, N))
+    bootstrap: str,
+    publish: Callable[[str, str, int], Awaitable[float]],
+    consume: Callable[[str, str, int], Awaitable[None]],
+) -> Callable[[], Awaitable[float]]:
+    """Consume while publishing; records/s from the first publish to the last record read."""
 
-    return rate(both, N)
+    async def both() -> float:
+        topic = new_topic(bootstrap)
+        reader = asyncio.ensure_future(consume(bootstrap, topic, N))
+        await asyncio.sleep(1.0)  # the consumer has joined its group
+        start = time.perf_counter()
+        await publish(bootstrap, topic, N)
+        await reader
+        return N / (time.perf_counter() - start)
+
+    return both
 
 
 def main() -> None:
@@ -275,29 +298,33 @@ def main() -> None:
         server = KafkaServer(Path(tmp)).start()
         try:
             bootstrap, url = server.bootstrap, server.url(f"partitions={PARTITIONS}")
-            rate(lambda: eventbus_publish_many(url, new_topic(bootstrap), 200), 200)  # warm up
+            timed(lambda: eventbus_publish_many(url, new_topic(bootstrap), 200), "warm-up")
             print(f"Kafka {N} records, {len(BODY)}-byte JSON body, {len(HEADERS)} ce_ headers, "
-                  f"{PARTITIONS} partitions\n")  # fmt: skip
-            print("publish only (all acknowledged), records/s")
-            pub = {
-                "raw confluent-kafka": best_of(lambda: rate(lambda: confluent_publish(bootstrap, new_topic(bootstrap), N), N), 2),
-                "raw aiokafka": best_of(lambda: rate(lambda: aiokafka_publish(bootstrap, new_topic(bootstrap), N), N), 2),
-                "eventbus publish_many": best_of(lambda: rate(lambda: eventbus_publish_many(url, new_topic(bootstrap), N), N), 2),
+                  f"{PARTITIONS} partitions\n", flush=True)  # fmt: skip
+            print("publish only (all acknowledged), records/s", flush=True)
+            runs: dict[str, Callable[[], Awaitable[float]]] = {
+                "raw confluent-kafka": lambda: confluent_publish(bootstrap, new_topic(bootstrap), N),
+                "raw aiokafka": lambda: aiokafka_publish(bootstrap, new_topic(bootstrap), N),
+                "eventbus publish_many": lambda: eventbus_publish_many(url, new_topic(bootstrap), N),
             }  # fmt: skip
-            show(pub, "raw confluent-kafka")
+            show({name: best_of(lambda r=run, w=name: timed(r, w), 2) for name, run in runs.items()},
+                 "raw confluent-kafka")  # fmt: skip
             print("\nend to end (publish while a group consumes, decodes, commits), records/s")
-            end = {
-                "raw confluent-kafka": best_of(lambda: e2e(bootstrap, confluent_publish, confluent_consume), 2),
-                "raw aiokafka": best_of(lambda: e2e(bootstrap, aiokafka_publish, aiokafka_consume), 2),
-                "eventbus (Event[Order] handler)": best_of(lambda: asyncio.run(eventbus_e2e(url, f"bench.e{uuid.uuid4().hex[:8]}", N)), 2),
+            runs = {
+                "raw confluent-kafka": e2e(bootstrap, confluent_publish, confluent_consume),
+                "raw aiokafka": e2e(bootstrap, aiokafka_publish, aiokafka_consume),
+                "eventbus (Event[Order] handler)": lambda: eventbus_e2e(url, f"bench.e{uuid.uuid4().hex[:8]}", N),
             }  # fmt: skip
-            fs = asyncio.run(faststream_e2e(bootstrap, new_topic(bootstrap), N))
-            if fs is None:
-                print("  (FastStream not installed: pip install 'faststream[kafka]' to compare)")
+            end = {
+                name: best_of(lambda r=run, w=name: timed(r, w), 2) for name, run in runs.items()
+            }
+            fs = timed(lambda: faststream_e2e(bootstrap, new_topic(bootstrap), N), "FastStream")
+            if fs != fs:  # nan: not installed or no result
+                print("  (FastStream: pip install 'faststream[kafka]' to compare)")
             else:
                 end["FastStream KafkaBroker (pydantic)"] = fs
             show(end, "raw confluent-kafka")
-            if fs is not None:
+            if fs == fs:
                 ratio = end["eventbus (Event[Order] handler)"] / fs
                 print(f"  eventbus / FastStream: {ratio:.2f}x")
         finally:
@@ -307,7 +334,7 @@ def main() -> None:
 def show(figures: dict[str, float], baseline: str) -> None:
     base = figures[baseline]
     for name, value in figures.items():
-        print(f"  {name:<36} {value:>9,.0f}  {value / base:5.2f}x {baseline}")
+        print(f"  {name:<36} {value:>9,.0f}  {value / base:5.2f}x {baseline}", flush=True)
 
 
 if __name__ == "__main__":

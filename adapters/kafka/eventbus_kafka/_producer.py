@@ -40,6 +40,15 @@ def record_headers(headers: Mapping[str, HeaderValue]) -> list[tuple[str, str | 
     return out
 
 
+def _plain(headers: dict[str, HeaderValue]) -> bool:
+    """Whether librdkafka takes ``headers`` as they are (str values, sent as UTF-8)."""
+    try:
+        "".join(headers.values())  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
 class _Batch:
     """Counts the delivery reports of one ``send``; resolves its future on the loop."""
 
@@ -104,11 +113,13 @@ class KafkaProducer:
         produce = self._producer.produce
         report = batch.report
         for index, message in enumerate(messages):
-            key = message.key.encode("utf-8") if message.key is not None else None
-            headers = record_headers(message.headers)
+            given = message.headers
+            headers: Any = given  # str values: librdkafka sends them as UTF-8
+            if type(given) is not dict or not _plain(given):
+                headers = record_headers(given)
             while True:
                 try:
-                    produce(topic, message.body, key, headers=headers, on_delivery=report)
+                    produce(topic, message.body, message.key, headers=headers, on_delivery=report)
                     break
                 except BufferError:  # the local queue is full: let the brokers catch up
                     await asyncio.sleep(_FULL_QUEUE_WAIT)
