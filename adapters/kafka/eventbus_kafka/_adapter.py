@@ -11,21 +11,17 @@ from eventbus.adapter import (
     DEAD_LETTER_GROUP,
     BrokerConnectionError,
     Capabilities,
+    ChannelNames,
     ConfigurationError,
     Deliver,
     Message,
+    Scrubber,
     SubscriptionSpec,
 )
 from eventbus_kafka._admin import Admin
 from eventbus_kafka._capabilities import capabilities_for
 from eventbus_kafka._config import KafkaConfig
-from eventbus_kafka._errors import Scrubber
-from eventbus_kafka._names import (
-    ADAPTER_NAME,
-    DEFAULT_MAX_MESSAGE_BYTES,
-    check_channel,
-    retry_topic,
-)
+from eventbus_kafka._names import ADAPTER_NAME, DEFAULT_MAX_MESSAGE_BYTES, retry_topic
 from eventbus_kafka._producer import KafkaProducer
 from eventbus_kafka._subscription import KafkaSubscription
 from eventbus_kafka._url import parse_kafka_url
@@ -33,7 +29,6 @@ from eventbus_kafka._url import parse_kafka_url
 __all__ = ["KafkaAdapter"]
 
 log = logging.getLogger("eventbus.kafka")
-_VALID_CHANNELS_CACHE = 10_000
 
 
 class KafkaAdapter:
@@ -52,7 +47,7 @@ class KafkaAdapter:
         self._admin: Admin | None = None
         self._producer: KafkaProducer | None = None
         self._subscriptions: dict[KafkaSubscription, None] = {}
-        self._valid_channels: set[str] = set()
+        self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
 
     @classmethod
     def from_url(cls, url: str) -> KafkaAdapter:
@@ -81,6 +76,7 @@ class KafkaAdapter:
         admin = Admin(self._config, self._scrub)
         limit = await admin.broker_limit()
         self._capabilities = capabilities_for(limit, self._delays)
+        self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
         self._admin = admin
         self._producer = KafkaProducer(self._config, self._scrub, limit)
 
@@ -106,12 +102,8 @@ class KafkaAdapter:
 
     async def publish(self, channel: str, messages: Sequence[Message]) -> None:
         admin, producer = self._connected()
-        if channel not in self._valid_channels:
-            check_channel(self._capabilities.limits, channel)
-            await admin.ensure_topics([channel])
-            if len(self._valid_channels) >= _VALID_CHANNELS_CACHE:
-                self._valid_channels.clear()
-            self._valid_channels.add(channel)
+        self._names.channel(channel)
+        await admin.ensure_topics([channel])  # (remembered once created or seen)
         await producer.send(channel, messages)
 
     def group_id(self, group: str, channel: str) -> str:
@@ -120,15 +112,14 @@ class KafkaAdapter:
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> KafkaSubscription:
         admin, _ = self._connected()
-        limits = self._capabilities.limits
-        check_channel(limits, spec.channel)
+        self._names.channel(spec.channel)
         if spec.group is not None and not spec.group:
             raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
         retries = {d: retry_topic(spec.channel, d) for d in self._delays}
         topics = [spec.channel, *retries.values()]
         dead = spec.dead_letter_channel
         if dead is not None:
-            check_channel(limits, dead)
+            self._names.channel(dead)
             await admin.ensure_topics([*topics, dead])
             # dead letters are kept for the dlq group from now on
             await admin.start_group(self.group_id(DEAD_LETTER_GROUP, dead), [dead])

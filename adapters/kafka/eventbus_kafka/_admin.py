@@ -29,9 +29,9 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from eventbus.adapter import ConfigurationError
+from eventbus.adapter import ConfigurationError, Scrubber
 from eventbus_kafka._config import KafkaConfig
-from eventbus_kafka._errors import Scrubber, kafka_error, translate
+from eventbus_kafka._errors import kafka_error, translate
 
 __all__ = ["Admin"]
 

@@ -9,13 +9,17 @@ secrets wherever they appear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from confluent_kafka import KafkaError, KafkaException
 
-from eventbus.adapter import AdapterError, BrokerConnectionError, ChannelNameError, PublishError
+from eventbus.adapter import (
+    AdapterError,
+    BrokerConnectionError,
+    ChannelNameError,
+    PublishError,
+    Scrubber,
+)
 
-__all__ = ["Scrubber", "describe", "kafka_error", "translate"]
+__all__ = ["describe", "kafka_error", "translate"]
 
 _CONNECTION_CODES = frozenset(
     {
@@ -32,20 +36,6 @@ _CONNECTION_CODES = frozenset(
         KafkaError.BROKER_NOT_AVAILABLE,
     }
 )
-
-
-class Scrubber:
-    """Replaces known secrets with ``***`` in any text."""
-
-    __slots__ = ("_secrets",)
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
 
 def kafka_error(exc: BaseException) -> KafkaError | None:

@@ -9,12 +9,11 @@ so when the topic is created, and the adapter passes that on as a ChannelNameErr
 
 from __future__ import annotations
 
-from eventbus.adapter import ChannelNameError, Limits
+from eventbus.adapter import Limits
 
 __all__ = [
     "ADAPTER_NAME",
     "DEFAULT_MAX_MESSAGE_BYTES",
-    "check_channel",
     "limits_for",
     "retry_label",
     "retry_topic",
@@ -56,10 +55,3 @@ def limits_for(max_message_bytes: int, delays: tuple[float, ...]) -> Limits:
         channel_rule=_RULE,
         max_channel_length=_MAX_TOPIC - suffix,
     )
-
-
-def check_channel(limits: Limits, channel: str) -> None:
-    """Raise ChannelNameError unless ``channel`` is a valid topic name (with room for retries)."""
-    problem = limits.channel_problem(channel)
-    if problem is not None:
-        raise ChannelNameError(channel, problem, adapter=ADAPTER_NAME)

@@ -16,9 +16,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
-from eventbus.adapter import HeaderValue, Message, PublishError
+from eventbus.adapter import HeaderValue, Message, PublishError, Scrubber
 from eventbus_kafka._config import KafkaConfig
-from eventbus_kafka._errors import Scrubber, describe, translate
+from eventbus_kafka._errors import describe, translate
 
 __all__ = ["KafkaProducer", "record_headers"]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from eventbus.adapter import DeadLetter, Deliver, Message, SubscriptionSpec
+from eventbus.adapter import DeadLetter, Deliver, Message, Scrubber, SubscriptionSpec
 from eventbus_kafka._delivery import (
     ATTEMPT_HEADER,
     DUE_HEADER,
@@ -32,7 +32,7 @@ from eventbus_kafka._delivery import (
     INTERNAL_HEADERS,
     KafkaDelivery,
 )
-from eventbus_kafka._errors import Scrubber, describe
+from eventbus_kafka._errors import describe
 from eventbus_kafka._offsets import PartitionOffsets
 from eventbus_kafka._ordering import KeyGate
 

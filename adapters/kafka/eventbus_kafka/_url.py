@@ -7,12 +7,11 @@ parameter and show the URL through ``redact_url``; secret values are never echoe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, redact_url
+from eventbus.adapter import ConfigurationError, Param, parse_params, redact_url
 from eventbus_kafka._config import (
     ConsumerConfig,
     KafkaConfig,
@@ -24,58 +23,37 @@ from eventbus_kafka._config import (
 
 __all__ = ["parse_kafka_url"]
 
-_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _DEFAULT_PORT = 9092
-
-
-def _text(raw: str) -> str:
-    return raw
-
-
-def _flag(raw: str) -> bool:
-    value = _BOOL.get(raw.lower())
-    if value is None:
-        raise ValueError("expected true or false")
-    return value
-
-
-def _seconds(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("expected a number of seconds >= 0")
-    return value
-
-
-def _count(raw: str) -> int:
-    return int(raw)
+_SECONDS = Param.seconds
+_COUNT = Param.integer()
 
 
 def _delays(raw: str) -> tuple[float, ...]:
-    return tuple(_seconds(part) for part in raw.split(","))
+    return tuple(_SECONDS(part) for part in raw.split(","))
 
 
 # parameter -> (section, field, reader)
 _PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
-    "client_id": ("adapter", "client_id", _text),
-    "connect_timeout": ("adapter", "connect_timeout", _seconds),
-    "sasl_mechanism": ("sasl", "mechanism", _text),
-    "tls": ("tls", "", _flag),
-    "tls_ca": ("tls", "ca_file", _text),
-    "tls_cert": ("tls", "cert_file", _text),
-    "tls_key": ("tls", "key_file", _text),
-    "tls_verify": ("tls", "verify", _flag),
-    "partitions": ("topics", "partitions", _count),
-    "replication_factor": ("topics", "replication_factor", _count),
-    "provision": ("topics", "provision", _flag),
+    "client_id": ("adapter", "client_id", Param.text),
+    "connect_timeout": ("adapter", "connect_timeout", _SECONDS),
+    "sasl_mechanism": ("sasl", "mechanism", Param.text),
+    "tls": ("tls", "", Param.flag),
+    "tls_ca": ("tls", "ca_file", Param.text),
+    "tls_cert": ("tls", "cert_file", Param.text),
+    "tls_key": ("tls", "key_file", Param.text),
+    "tls_verify": ("tls", "verify", Param.flag),
+    "partitions": ("topics", "partitions", _COUNT),
+    "replication_factor": ("topics", "replication_factor", _COUNT),
+    "provision": ("topics", "provision", Param.flag),
     "retry_delays": ("topics", "retry_delays", _delays),
-    "idempotence": ("producer", "idempotence", _flag),
-    "linger_ms": ("producer", "linger_ms", _seconds),
-    "compression": ("producer", "compression", _text),
-    "publish_timeout": ("producer", "timeout", _seconds),
-    "session_timeout": ("consumer", "session_timeout", _seconds),
-    "max_poll_interval": ("consumer", "max_poll_interval", _seconds),
-    "commit_interval": ("consumer", "commit_interval", _seconds),
-    "group_id": ("consumer", "group_id", _text),
+    "idempotence": ("producer", "idempotence", Param.flag),
+    "linger_ms": ("producer", "linger_ms", _SECONDS),
+    "compression": ("producer", "compression", Param.text),
+    "publish_timeout": ("producer", "timeout", _SECONDS),
+    "session_timeout": ("consumer", "session_timeout", _SECONDS),
+    "max_poll_interval": ("consumer", "max_poll_interval", _SECONDS),
+    "commit_interval": ("consumer", "commit_interval", _SECONDS),
+    "group_id": ("consumer", "group_id", Param.text),
 }
 
 
@@ -123,28 +101,14 @@ def parse_kafka_url(url: str) -> KafkaConfig:
         k: {} for k in ("adapter", "sasl", "tls", "topics", "producer", "consumer")
     }
     use_tls = False
-    seen: set[str] = set()
-    for key, raw in parse_qsl(query, keep_blank_values=True):
-        known = _PARAMS.get(key)
-        if known is None:
-            raise ConfigurationError(
-                f"unknown Kafka URL parameter {key!r} in {shown} (known: {', '.join(_PARAMS)})"
-            )
-        if key in seen:
-            raise ConfigurationError(f"Kafka URL parameter {key!r} is given twice in {shown}")
-        seen.add(key)
-        section, name, reader = known
-        try:
-            value = reader(raw)
-        except ValueError as exc:
-            raise ConfigurationError(f"Kafka URL parameter {key!r}: {exc}, got {raw!r}") from None
+    readers = {key: reader for key, (_, _, reader) in _PARAMS.items()}
+    for key, value in parse_params(query, readers, what="Kafka URL", shown=shown).items():
+        section, name, _ = _PARAMS[key]
         if section == "tls":
             use_tls = use_tls or (value if not name else True)
             if not name:
                 continue
         sections[section][name] = value
-    if query and not seen:
-        raise ConfigurationError(f"cannot read the query of the Kafka URL {shown}")
     sasl = None
     if userinfo:
         user, colon, password = userinfo.partition(":")

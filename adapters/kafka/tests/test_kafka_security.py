@@ -12,7 +12,7 @@ import pytest
 from kafka_launcher import KafkaServer, KafkaUnavailable
 
 from eventbus import BrokerConnectionError, Event, EventBus
-from eventbus.testing import run, wait_until
+from eventbus.testing import run, unavailable, wait_until
 
 USER, PASSWORD = "alice", "alice-Secret-42"
 
@@ -23,7 +23,7 @@ def sasl_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer
         server = KafkaServer(tmp_path_factory.mktemp("kafka-sasl"), sasl_users={USER: PASSWORD})
         server.start()
     except KafkaUnavailable as exc:
-        pytest.fail(str(exc))
+        unavailable(str(exc))
     try:
         yield server
     finally:

@@ -7,8 +7,8 @@ from confluent_kafka import KafkaError, KafkaException
 from eventbus_kafka import KAFKA, KafkaAdapter, KafkaConfig, SaslConfig, TlsConfig, parse_kafka_url
 from eventbus_kafka._config import ConsumerConfig, TopicConfig
 from eventbus_kafka._delivery import KafkaDelivery
-from eventbus_kafka._errors import Scrubber, translate
-from eventbus_kafka._names import check_channel, limits_for, retry_topic
+from eventbus_kafka._errors import translate
+from eventbus_kafka._names import limits_for, retry_topic
 from eventbus_kafka._offsets import PartitionOffsets
 from eventbus_kafka._ordering import KeyGate
 
@@ -20,8 +20,10 @@ from eventbus.adapter import (
     ConfigurationError,
     Message,
     PublishError,
+    Scrubber,
     Semantic,
     Support,
+    check_channel,
 )
 
 # -- URLs and config ---------------------------------------------------------------------------
@@ -132,11 +134,11 @@ def test_plugin_registers_kafka_scheme() -> None:
 def test_channel_names(channel: str, ok: bool) -> None:
     limits = KAFKA.limits
     if ok:
-        check_channel(limits, channel)
+        check_channel(limits, channel, adapter="kafka")
         assert len(retry_topic(channel, 600.0)) <= 249
     else:
         with pytest.raises(ChannelNameError):
-            check_channel(limits, channel)
+            check_channel(limits, channel, adapter="kafka")
 
 
 def test_retry_topic_names_and_room() -> None:
