@@ -10,10 +10,12 @@ from typing import Any
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
     BrokerConnectionError,
+    Browsed,
     Capabilities,
     ChannelNames,
     ConfigurationError,
     Deliver,
+    GroupInfo,
     Message,
     Scrubber,
     SubscriptionSpec,
@@ -21,6 +23,7 @@ from eventbus.adapter import (
 from eventbus_kafka._admin import Admin
 from eventbus_kafka._capabilities import capabilities_for
 from eventbus_kafka._config import KafkaConfig
+from eventbus_kafka._groups import Groups
 from eventbus_kafka._names import ADAPTER_NAME, DEFAULT_MAX_MESSAGE_BYTES, retry_topic
 from eventbus_kafka._producer import KafkaProducer
 from eventbus_kafka._subscription import KafkaSubscription
@@ -45,6 +48,7 @@ class KafkaAdapter:
         self._delays = self._config.topics.retry_delays
         self._capabilities = capabilities_for(DEFAULT_MAX_MESSAGE_BYTES, self._delays)
         self._admin: Admin | None = None
+        self._groups: Groups | None = None
         self._producer: KafkaProducer | None = None
         self._subscriptions: dict[KafkaSubscription, None] = {}
         self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
@@ -78,6 +82,10 @@ class KafkaAdapter:
         self._capabilities = capabilities_for(limit, self._delays)
         self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
         self._admin = admin
+        retry_suffixes = tuple(retry_topic("", d) for d in self._delays)
+        self._groups = Groups(
+            admin, self._config, self._scrub, self.group_id, lambda t: t.endswith(retry_suffixes)
+        )
         self._producer = KafkaProducer(self._config, self._scrub, limit)
 
     async def close(self) -> None:
@@ -91,7 +99,7 @@ class KafkaAdapter:
             except Exception:
                 log.warning("kafka: error closing %r", subscription, exc_info=True)
         self._subscriptions.clear()
-        self._producer, self._admin = None, None
+        self._producer, self._admin, self._groups = None, None, None
         await producer.close()
 
     def _connected(self) -> tuple[Admin, KafkaProducer]:
@@ -158,6 +166,30 @@ class KafkaAdapter:
         self._subscriptions[subscription] = None
         await subscription.start(start, consumer.session_timeout)
         return subscription
+
+    # -- the optional protocols: BrowsingAdapter, GroupAdminAdapter ---------------------------
+
+    def _group_admin(self) -> Groups:
+        self._connected()
+        assert self._groups is not None
+        return self._groups
+
+    async def browse(self, channel: str, group: str, *, limit: int) -> Sequence[Browsed]:
+        """Records kept for ``group`` on ``channel`` (above its committed offsets), oldest
+        first, read without joining the group or committing: nothing changes."""
+        self._names.channel(channel)
+        return await self._group_admin().browse(channel, group, limit=limit)
+
+    async def list_groups(self, channel: str | None = None) -> Sequence[GroupInfo]:
+        return await self._group_admin().list_groups(channel)
+
+    async def delete_group(self, channel: str, group: str) -> None:
+        self._names.channel(channel)
+        await self._group_admin().delete_group(channel, group)
+
+    async def retention_problem(self, channel: str) -> str | None:
+        self._names.channel(channel)
+        return await self._group_admin().retention_problem(channel)
 
     async def _move(self, topic: str, messages: list[Message]) -> None:
         """Store retry and dead-letter copies (the topic exists: made at subscribe time)."""

@@ -33,7 +33,7 @@ from eventbus.adapter import ConfigurationError, Scrubber
 from eventbus_kafka._config import KafkaConfig
 from eventbus_kafka._errors import kafka_error, translate
 
-__all__ = ["Admin"]
+__all__ = ["Admin", "result"]
 
 log = logging.getLogger("eventbus.kafka")
 T = TypeVar("T")
@@ -54,7 +54,8 @@ _TRANSIENT = frozenset(
 _PATIENCE = 30.0  # seconds to wait out a new topic's leader election or a coordinator's load
 
 
-async def _result(future: Future[T]) -> T:
+async def result(future: Future[T]) -> T:
+    """A confluent-kafka (concurrent.futures) future, awaited."""
     return await asyncio.wrap_future(future)
 
 
@@ -82,6 +83,10 @@ class Admin:
         self._known: set[str] = set()
         self._partitions: dict[str, int] = {}
 
+    @property
+    def client(self) -> AdminClient:
+        return self._client
+
     async def broker_limit(self) -> int:
         """The cluster's ``message.max.bytes`` (read from one broker)."""
         timeout = self._config.connect_timeout
@@ -90,7 +95,7 @@ class Admin:
             broker = str(next(iter(metadata.brokers)))
             resource = ConfigResource(ResourceType.BROKER, broker)
             (future,) = self._client.describe_configs([resource]).values()
-            entries: dict[str, Any] = await _result(future)
+            entries: dict[str, Any] = await result(future)
         except KafkaException as exc:
             servers = ",".join(self._config.servers)
             raise translate(exc, f"connecting to Kafka at {servers}", self._scrub) from exc
@@ -139,7 +144,7 @@ class Admin:
         futures = self._client.create_topics(new, operation_timeout=30)
         for name, future in futures.items():
             try:
-                await _result(future)
+                await result(future)
             except KafkaException as exc:
                 error = kafka_error(exc)
                 if error is not None and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
@@ -164,7 +169,7 @@ class Admin:
         async def read() -> list[TopicPartition]:
             out = []
             for tp, future in self._client.list_offsets(request, request_timeout=10).items():
-                info = await _result(future)
+                info = await result(future)
                 out.append(TopicPartition(tp.topic, tp.partition, info.offset))
             return out
 
@@ -182,7 +187,7 @@ class Admin:
             (future,) = self._client.list_consumer_group_offsets(
                 request, request_timeout=10
             ).values()
-            return await _result(future)
+            return await result(future)
 
         try:
             current = await _patiently(read)
@@ -200,7 +205,7 @@ class Admin:
         change = [ConsumerGroupTopicPartitions(group_id, missing)]
         try:
             (future,) = self._client.alter_consumer_group_offsets(change).values()
-            await _result(future)
+            await result(future)
         except KafkaException as exc:
             # A group with live members keeps their positions: someone else started it.
             log.debug("kafka: group %r not started here: %s", group_id, self._scrub(str(exc)))
@@ -208,6 +213,6 @@ class Admin:
     async def delete_group(self, group_id: str) -> None:
         try:
             (future,) = self._client.delete_consumer_groups([group_id]).values()
-            await _result(future)
+            await result(future)
         except KafkaException as exc:
             log.debug("kafka: could not delete group %r: %s", group_id, self._scrub(str(exc)))

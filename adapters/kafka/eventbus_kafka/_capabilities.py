@@ -23,6 +23,8 @@ _SEMANTICS = {
     Semantic.REQUEST_REPLY: _U,
     Semantic.WILDCARD_SUBSCRIBE: _U,
     Semantic.LOCK_RENEWAL: _U,  # nothing to renew: no timer redelivers an in-flight record
+    Semantic.BROWSE: _N,  # records above the group's committed offsets, read without a group
+    Semantic.GROUP_ADMIN: _N,  # consumer groups and their committed offsets
 }
 
 KAFKA = Capabilities(
