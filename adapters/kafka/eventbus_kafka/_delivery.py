@@ -10,14 +10,22 @@ nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+import contextlib
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eventbus.adapter import DeadLetter, Message
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-__all__ = ["ATTEMPT_HEADER", "DUE_HEADER", "GROUP_HEADER", "INTERNAL_HEADERS", "KafkaDelivery"]
+__all__ = [
+    "ATTEMPT_HEADER",
+    "DUE_HEADER",
+    "GROUP_HEADER",
+    "INTERNAL_HEADERS",
+    "KafkaDelivery",
+    "message_of",
+]
 
 #: Headers of a retry copy: for which group, which attempt, when due (epoch milliseconds).
 GROUP_HEADER = "eventbus-retry-group"
@@ -81,3 +89,24 @@ class KafkaDelivery:
             f"<KafkaDelivery {self.topic}[{self.partition}]@{self.offset} "
             f"attempt={self.attempt} {state}>"
         )
+
+
+def message_of(record: Any) -> tuple[Message, dict[str, str]]:
+    """A record as a Message (UTF-8 header values as str) and its internal headers apart."""
+    headers: dict[str, Any] = {}
+    internal: dict[str, str] = {}
+    for name, value in record.headers() or ():
+        if value is not None:
+            with contextlib.suppress(UnicodeDecodeError):
+                value = value.decode("utf-8")
+        if name in INTERNAL_HEADERS:
+            internal[name] = value if isinstance(value, str) else ""
+        else:
+            headers[name] = value
+    key = record.key()
+    if isinstance(key, bytes):
+        try:
+            key = key.decode("utf-8")
+        except UnicodeDecodeError:
+            key = None
+    return Message(headers, record.value() or b"", key), internal

@@ -23,8 +23,8 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaExcepti
 from eventbus.adapter import Browsed, ConfigurationError, GroupInfo, Scrubber
 from eventbus_kafka._admin import Admin, result
 from eventbus_kafka._config import KafkaConfig
+from eventbus_kafka._delivery import message_of
 from eventbus_kafka._errors import translate
-from eventbus_kafka._subscription import message_of
 
 __all__ = ["Groups"]
 

@@ -29,41 +29,20 @@ from eventbus_kafka._delivery import (
     ATTEMPT_HEADER,
     DUE_HEADER,
     GROUP_HEADER,
-    INTERNAL_HEADERS,
     KafkaDelivery,
+    message_of,
 )
 from eventbus_kafka._errors import describe
 from eventbus_kafka._offsets import PartitionOffsets
 from eventbus_kafka._ordering import KeyGate
 
-__all__ = ["KafkaSubscription", "Mover", "message_of"]
+__all__ = ["KafkaSubscription", "Mover"]
 
 log = logging.getLogger("eventbus.kafka")
 TP = tuple[str, int]
 Mover = Callable[[str, list[Message]], Awaitable[None]]
 _BATCH = 500
 _IDLE_MIN, _IDLE_MAX = 0.001, 0.05
-
-
-def message_of(record: Any) -> tuple[Message, dict[str, str]]:
-    """A record as a Message (UTF-8 header values as str) and its internal headers apart."""
-    headers: dict[str, Any] = {}
-    internal: dict[str, str] = {}
-    for name, value in record.headers() or ():
-        if value is not None:
-            with contextlib.suppress(UnicodeDecodeError):
-                value = value.decode("utf-8")
-        if name in INTERNAL_HEADERS:
-            internal[name] = value if isinstance(value, str) else ""
-        else:
-            headers[name] = value
-    key = record.key()
-    if isinstance(key, bytes):
-        try:
-            key = key.decode("utf-8")
-        except UnicodeDecodeError:
-            key = None
-    return Message(headers, record.value() or b"", key), internal
 
 
 class KafkaSubscription:
