@@ -36,6 +36,7 @@ import msgspec
 from _util import best_of
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from kafka_launcher import MESSAGE_MAX_BYTES as MAX_BYTES
 from kafka_launcher import KafkaServer
 
 from eventbus import Event, EventBus, encode
@@ -95,8 +96,9 @@ class _Poller:
 
 async def confluent_publish(bootstrap: str, topic: str, n: int) -> float:
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
-    )
+        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
+         "message.max.bytes": MAX_BYTES}  # the test broker's limit (librdkafka batches up to it)
+    )  # fmt: skip
     poller = _Poller(producer)
     producer.list_topics(topic, timeout=10)  # connected
     start = time.perf_counter()
@@ -105,8 +107,12 @@ async def confluent_publish(bootstrap: str, topic: str, n: int) -> float:
     left = n
     lock = threading.Lock()
 
+    failed: list[Any] = []
+
     def report(error: Any, _record: Any) -> None:
         nonlocal left
+        if error is not None:
+            failed.append(error)
         with lock:
             left -= 1
             if left == 0:
@@ -124,6 +130,8 @@ async def confluent_publish(bootstrap: str, topic: str, n: int) -> float:
     await done
     elapsed = time.perf_counter() - start
     poller.close()
+    if failed:
+        raise RuntimeError(f"{len(failed)} records not stored: {failed[0]}")
     return n / elapsed
 
 
