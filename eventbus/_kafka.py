@@ -38,7 +38,9 @@ def from_ce_form(attributes: Mapping[str, str]) -> dict[str, HeaderValue]:
 
 
 def to_ce_form(headers: Mapping[Any, Any]) -> dict[str, Any]:
-    """Received Kafka headers as the ``ce-`` form: ``ce_<name>`` and ``content-type`` only.
+    """Received Kafka headers as the ``ce-`` form: ``ce_<name>`` and ``content-type`` only,
+    bytes values as text where they are UTF-8 (a value that is not stays bytes: the decoder
+    names it).
 
     A ``content-type`` that does not name a CloudEvents format is ``datacontenttype``
     (``ce-datacontenttype``, so the decoder's fast path reads it); a CloudEvents one stays
@@ -46,21 +48,29 @@ def to_ce_form(headers: Mapping[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ctype: Any = None
     for key, value in headers.items():
-        name = key_text(key)
+        name = key if type(key) is str else key_text(key)
         if name is None:
             continue
         low = name.lower()
         if low[:3] == KAFKA_PREFIX:
-            out["ce-" + low[3:]] = value
+            out["ce-" + low[3:]] = _utf8(value)
         elif low == _CONTENT_TYPE:
-            ctype = value
+            ctype = _utf8(value)
     if ctype is not None:
-        shown = ctype.decode("utf-8", "replace") if isinstance(ctype, bytes) else ctype
-        if is_cloudevents_type(shown) if isinstance(shown, str) else False:
+        if isinstance(ctype, str) and is_cloudevents_type(ctype):
             out[_CONTENT_TYPE] = ctype
         else:
             out.setdefault("ce-datacontenttype", ctype)
     return out
+
+
+def _utf8(value: Any) -> Any:
+    if type(value) is bytes:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    return value
 
 
 def kafka_name(attribute: str) -> str:

@@ -10,7 +10,6 @@ nothing.
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eventbus.adapter import DeadLetter, Message
@@ -92,17 +91,15 @@ class KafkaDelivery:
 
 
 def message_of(record: Any) -> tuple[Message, dict[str, str]]:
-    """A record as a Message (UTF-8 header values as str) and its internal headers apart."""
-    headers: dict[str, Any] = {}
+    """A record as a Message (header values as librdkafka gives them: bytes, which the Kafka
+    binding reads as UTF-8) and its internal retry headers apart, as text."""
+    raw = record.headers()
+    headers: dict[str, Any] = dict(raw) if raw else {}
     internal: dict[str, str] = {}
-    for name, value in record.headers() or ():
-        if value is not None:
-            with contextlib.suppress(UnicodeDecodeError):
-                value = value.decode("utf-8")
-        if name in INTERNAL_HEADERS:
-            internal[name] = value if isinstance(value, str) else ""
-        else:
-            headers[name] = value
+    if not INTERNAL_HEADERS.isdisjoint(headers):
+        for name in INTERNAL_HEADERS & headers.keys():
+            value = headers.pop(name)
+            internal[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
     key = record.key()
     if isinstance(key, bytes):
         try:

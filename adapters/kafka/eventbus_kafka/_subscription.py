@@ -4,9 +4,9 @@ A group subscription joins the Kafka consumer group (eager protocol: when its fi
 arrives, every member has its new partitions); a fan-out one reads every partition itself from
 the end offsets at subscribe time. It reads its channel and the channel's retry topics, and
 hands records to the bus in offset order. ``max_in_flight`` is spread over the assigned
-partitions: a partition with its share unsettled keeps what it read in a backlog and is paused
-until records settle. A retry copy not yet due waits the same way, in its own partition only,
-so nothing else waits for it. Copies meant for another group are settled unread. An ordered
+partitions: a partition with its share unsettled keeps what it read in a backlog until records
+settle (and is paused while the backlog is long). A retry copy not yet due waits in the backlog
+of its retry partition, paused until it is due, so nothing else waits for it. Copies meant for another group are settled unread. An ordered
 subscription hands over one record per key at a time and retries in place, so a key's order
 holds through failures.
 """
@@ -42,7 +42,8 @@ log = logging.getLogger("eventbus.kafka")
 TP = tuple[str, int]
 Mover = Callable[[str, list[Message]], Awaitable[None]]
 _BATCH = 500
-_IDLE_MIN, _IDLE_MAX = 0.001, 0.05
+_IDLE_MIN, _IDLE_MAX = 0.001, 0.005
+_BACKLOG_MAX = 1_000  # records a partition may hold back before it is paused
 
 
 class KafkaSubscription:
@@ -79,6 +80,7 @@ class KafkaSubscription:
         # records read but not handed over yet, per partition (paused meanwhile)
         self._backlog: dict[TP, deque[Any]] = {}
         self._runnable: set[TP] = set()  # partitions whose backlog may go on
+        self._paused: set[TP] = set()
         self._gate = KeyGate() if spec.ordered else None
         self._ready: deque[KafkaDelivery] = deque()
         self._wake = asyncio.Event()
@@ -173,6 +175,7 @@ class KafkaSubscription:
             self._states.pop(key, None)
             self._full.discard(key)
             self._backlog.pop(key, None)
+            self._paused.discard(key)
             self._runnable.discard(key)
         if self._gate is not None:
             self._gate.forget(lambda d: (d.topic, d.partition) not in self._states)
@@ -250,9 +253,12 @@ class KafkaSubscription:
                 backlog = self._backlog.get(tp)
                 if backlog is not None:
                     backlog.append(record)
+                    if len(backlog) >= _BACKLOG_MAX:
+                        self._pause(tp)
                 elif not await self._take(record, tp, state):
                     self._backlog[tp] = deque([record])
-                    self._pause(tp)
+                    if tp[0] in self._retry_names:  # not due: read nothing more meanwhile
+                        self._pause(tp)
 
     async def _run_backlogs(self) -> None:
         """Hand over what waited in the partitions that may go on; resume the emptied ones."""
@@ -267,6 +273,8 @@ class KafkaSubscription:
                 backlog.popleft()
             if not backlog and self._backlog.get(tp) is backlog:
                 del self._backlog[tp]
+            short = tp[0] not in self._retry_names and len(backlog) < _BACKLOG_MAX // 2
+            if tp in self._paused and (not backlog or short):
                 self._resume(tp)
 
     async def _take(self, record: Any, tp: TP, state: PartitionOffsets) -> bool:
@@ -302,13 +310,18 @@ class KafkaSubscription:
             log.exception("kafka: deliver failed on %r; the record will be read again", self)
 
     def _pause(self, tp: TP) -> None:
-        """Fetch nothing more for ``tp`` while records wait in its backlog."""
+        """Fetch nothing more for ``tp`` while records wait in its backlog (librdkafka drops
+        what it prefetched; resuming fetches again from the last record read)."""
+        if tp in self._paused:
+            return
+        self._paused.add(tp)
         try:
             self._consumer.pause([TopicPartition(tp[0], tp[1])])
         except (KafkaException, RuntimeError) as exc:
             log.debug("kafka: pausing %s failed: %r", tp, exc)
 
     def _resume(self, tp: TP) -> None:
+        self._paused.discard(tp)
         try:
             self._consumer.resume([TopicPartition(tp[0], tp[1])])
         except (KafkaException, RuntimeError) as exc:
