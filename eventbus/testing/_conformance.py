@@ -93,7 +93,7 @@ def dead_letter_headers(message: Message) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in message.headers.items():
         low = key.lower()
-        for prefix in ("ce-", "cloudevents_", "cloudevents:"):
+        for prefix in ("ce-", "ce_", "cloudevents_", "cloudevents:"):  # ce_: Kafka
             if low.startswith(prefix + "deadletter"):
                 text = value.decode() if isinstance(value, bytes) else value
                 out[low[len(prefix) :]] = unquote(text) if isinstance(text, str) else text

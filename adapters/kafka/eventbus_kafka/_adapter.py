@@ -99,6 +99,8 @@ class KafkaAdapter:
             except Exception:
                 log.warning("kafka: error closing %r", subscription, exc_info=True)
         self._subscriptions.clear()
+        # Dropped here, on the event loop's thread (the groups helper refers back to this
+        # adapter: a cycle collected on one of librdkafka's threads would destroy a client there)
         self._producer, self._admin, self._groups = None, None, None
         await producer.close()
 

@@ -43,7 +43,8 @@ TP = tuple[str, int]
 Mover = Callable[[str, list[Message]], Awaitable[None]]
 _BATCH = 500
 _IDLE_MIN, _IDLE_MAX = 0.001, 0.005
-_BACKLOG_MAX = 1_000  # records a partition may hold back before it is paused
+_BACKLOG_MAX = 1_000
+_CLOSED: Any = None  # what a closed subscription holds instead of its consumer  # records a partition may hold back before it is paused
 
 
 class KafkaSubscription:
@@ -150,6 +151,10 @@ class KafkaSubscription:
             self._consumer.close()
         except (KafkaException, RuntimeError) as exc:
             log.debug("kafka: closing the consumer of %r: %r", self, exc)
+        # Free the client here, on the event loop's thread: it references this subscription
+        # (its callbacks), and a cycle left to the garbage collector may be collected on one of
+        # librdkafka's threads, which must not destroy its own client (it crashes).
+        self._consumer = _CLOSED
         await self._on_close(self)
 
     # -- rebalances (called inside consume(), on the event loop's thread) -----------------------
