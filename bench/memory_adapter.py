@@ -13,7 +13,7 @@ import time
 
 from eventbus._adapter import Delivery, SubscriptionSpec
 from eventbus._memory import MemoryAdapter
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 N = 200_000
 HEADERS = {

@@ -17,11 +17,16 @@ from eventbus._adapter import (
     SubscriptionSpec,
     Support,
 )
-from eventbus._bindings import ContentMode, annotate, decode, encode
 from eventbus._breaker import BreakerState, CircuitBreaker
 from eventbus._budget import RetryBudget
-from eventbus._bus import EventBus
-from eventbus._consumer import DEAD_LETTER_ATTRIBUTES, Subscription, SubscriptionStats
+from eventbus._bus._consumer import DEAD_LETTER_ATTRIBUTES, Subscription, SubscriptionStats
+from eventbus._bus._eventbus import EventBus
+from eventbus._bus._handlers import HandlerGroup
+from eventbus._bus._middleware import ConsumeContext, Middleware
+from eventbus._bus._options import SubscribeOptions
+from eventbus._bus._retry import RetryPolicy
+from eventbus._bus._router import Router
+from eventbus._bus._sync import SyncEventBus
 from eventbus._contracts.compat import Change, CompatibilityResult, check_compatibility
 from eventbus._contracts.expectations import ConsumerExpectation
 from eventbus._contracts.middleware import ValidationMiddleware
@@ -57,9 +62,6 @@ from eventbus._errors import (
     Violation,
     redact_url,
 )
-from eventbus._event import Event
-from eventbus._format import from_json, from_json_batch, to_json, to_json_batch
-from eventbus._handlers import HandlerGroup
 from eventbus._hookspecs import hookimpl
 from eventbus._idempotency import (
     Claim,
@@ -74,9 +76,6 @@ from eventbus._idempotency import (
     current_claim,
 )
 from eventbus._logs import JsonFormatter, LoggingMiddleware
-from eventbus._message import HeaderValue, Message
-from eventbus._middleware import ConsumeContext, Middleware
-from eventbus._options import SubscribeOptions
 from eventbus._otel_metrics import (
     MetricsMiddleware,
     PrometheusExporter,
@@ -86,8 +85,6 @@ from eventbus._otel_metrics import (
 from eventbus._otel_tracing import TracingMiddleware, inject_trace_context
 from eventbus._outbox import OutboxRelay, OutboxStore, PostgresOutbox, SqliteOutbox
 from eventbus._plugins import adapter_infos, create_adapter
-from eventbus._retry import RetryPolicy
-from eventbus._router import Router
 from eventbus._rpc import (
     NoRespondersError,
     RemoteHandlerError,
@@ -95,8 +92,11 @@ from eventbus._rpc import (
     RequestStats,
     RequestTimeoutError,
 )
-from eventbus._sdk import from_sdk, to_sdk
-from eventbus._sync import SyncEventBus
+from eventbus._wire._bindings import ContentMode, annotate, decode, encode
+from eventbus._wire._event import Event
+from eventbus._wire._format import from_json, from_json_batch, to_json, to_json_batch
+from eventbus._wire._message import HeaderValue, Message
+from eventbus._wire._sdk import from_sdk, to_sdk
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = [
     "DEAD_LETTER_GROUP",

@@ -22,12 +22,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware
 from eventbus._errors import ConfigurationError, RejectedEventError
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware
+from eventbus._wire._event import Event
 
 if TYPE_CHECKING:
-    from eventbus._consumer import Subscription
+    from eventbus._bus._consumer import Subscription
 
 __all__ = ["BreakerState", "CircuitBreaker"]
 

@@ -105,9 +105,9 @@ def _cmd_adapters() -> int:
 
 
 async def _publish(args: argparse.Namespace) -> int:
-    from eventbus._bindings import ContentMode
-    from eventbus._bus import EventBus
-    from eventbus._event import Event
+    from eventbus._bus._eventbus import EventBus
+    from eventbus._wire._bindings import ContentMode
+    from eventbus._wire._event import Event
 
     data = None
     if args.data is not None:
@@ -136,9 +136,9 @@ async def _publish(args: argparse.Namespace) -> int:
 
 
 async def _tail(args: argparse.Namespace) -> int:
-    from eventbus._bus import EventBus
-    from eventbus._event import Event
-    from eventbus._format import to_json
+    from eventbus._bus._eventbus import EventBus
+    from eventbus._wire._event import Event
+    from eventbus._wire._format import to_json
 
     seen = 0
     finished = asyncio.Event()

@@ -17,13 +17,13 @@ from typing import Any
 
 import msgspec
 
-from eventbus._bus import EventBus
+from eventbus._bus._eventbus import EventBus
+from eventbus._bus._middleware import Middleware
+from eventbus._bus._retry import RetryPolicy
 from eventbus._contracts.middleware import ValidationMiddleware
 from eventbus._contracts.registry import Registry
 from eventbus._errors import RejectedEventError, SchemaValidationError
-from eventbus._event import Event
-from eventbus._middleware import Middleware
-from eventbus._retry import RetryPolicy
+from eventbus._wire._event import Event
 
 SOURCE = "/demo/shop"
 ORDER_PLACED = "com.example.shop.order.placed"

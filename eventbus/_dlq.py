@@ -38,18 +38,18 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._bindings import decode, encode
-from eventbus._consumer import DEAD_LETTER_ATTRIBUTES
+from eventbus._bus._consumer import DEAD_LETTER_ATTRIBUTES
+from eventbus._bus._router import type_matcher
 from eventbus._errors import (
     ConfigurationError,
     DecodeError,
     EventBusError,
     UnsupportedSemanticError,
 )
-from eventbus._event import Event
-from eventbus._message import Message
-from eventbus._router import type_matcher
-from eventbus._types import parse_time
+from eventbus._wire._bindings import decode, encode
+from eventbus._wire._event import Event
+from eventbus._wire._message import Message
+from eventbus._wire._types import parse_time
 
 __all__ = ["DeadLetterEntry", "DeadLetterFilter", "DeadLetterQueue", "ReplayResult"]
 

@@ -107,7 +107,7 @@ def _row(entry: Any) -> str:
 
 
 def _full(entry: Any) -> dict[str, Any]:
-    from eventbus._format import to_json
+    from eventbus._wire._format import to_json
 
     if entry.event is not None:
         return {"event": json.loads(to_json(entry.event))}
@@ -133,7 +133,7 @@ async def _run(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     if args.types:
-        from eventbus._router import type_matcher
+        from eventbus._bus._router import type_matcher
 
         type_matcher(args.types)  # a bad pattern is a usage error, before connecting
     adapter = create_adapter(args.url)

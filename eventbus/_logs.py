@@ -18,8 +18,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
+from eventbus._wire._event import Event
 
 __all__ = ["JsonFormatter", "LoggingMiddleware", "RateLimitedLog"]
 

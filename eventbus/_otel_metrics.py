@@ -23,13 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventbus._dbutil import require
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
-from eventbus._router import Router
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
+from eventbus._bus._router import Router
+from eventbus._store._dbutil import require
+from eventbus._wire._event import Event
 
 if TYPE_CHECKING:
-    from eventbus._consumer import Subscription
+    from eventbus._bus._consumer import Subscription
 
 __all__ = [
     "MetricsMiddleware",

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventbus._dbutil import require
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
-from eventbus._router import Router
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
+from eventbus._bus._router import Router
+from eventbus._store._dbutil import require
+from eventbus._wire._event import Event
 
 __all__ = ["TracingMiddleware", "inject_trace_context"]
 

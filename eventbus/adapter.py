@@ -42,7 +42,6 @@ from eventbus._errors import (
     redact_url,
 )
 from eventbus._hookspecs import hookimpl
-from eventbus._message import HeaderValue, Message
 from eventbus._redact import Scrubber
 from eventbus._toolkit import (
     ChannelNames,
@@ -54,6 +53,7 @@ from eventbus._toolkit import (
     parse_params,
     split_url,
 )
+from eventbus._wire._message import HeaderValue, Message
 
 __all__ = [
     "DEAD_LETTER_GROUP",

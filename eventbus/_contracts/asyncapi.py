@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from eventbus._bindings import ContentMode
 from eventbus._contracts.asyncapi_wire import (
     Broker,
     broker_for,
@@ -34,6 +33,7 @@ from eventbus._contracts.asyncapi_wire import (
 from eventbus._contracts.jsonvalue import escape
 from eventbus._contracts.registry import Contract, Registry, SchemaVersion
 from eventbus._contracts.validate import DRAFT7
+from eventbus._wire._bindings import ContentMode
 
 __all__ = ["asyncapi_document"]
 

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from eventbus._bindings import ContentMode, encode
 from eventbus._contracts.middleware import deprecation_attributes
 from eventbus._contracts.registry import Registry, SchemaVersion
 from eventbus._errors import RegistryError
-from eventbus._event import Event
-from eventbus._format import to_json
+from eventbus._wire._bindings import ContentMode, encode
+from eventbus._wire._event import Event
+from eventbus._wire._format import to_json
 
 __all__ = ["Broker", "broker_for", "example_messages", "headers_schema", "server_object"]
 

@@ -185,7 +185,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from eventbus._contracts.middleware import event_data
     from eventbus._contracts.registry import Registry
-    from eventbus._format import from_json, from_json_batch
+    from eventbus._wire._format import from_json, from_json_batch
 
     registry = Registry(args.registry)
     results: list[dict[str, Any]] = []

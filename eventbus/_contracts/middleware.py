@@ -17,10 +17,10 @@ from typing import Any
 
 import msgspec
 
-from eventbus._bindings import decode
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
+from eventbus._bus._router import type_matcher
 from eventbus._contracts.model import Deprecation
 from eventbus._contracts.registry import Registry, SchemaVersion
-from eventbus._data import is_json_type
 from eventbus._errors import (
     DecodeError,
     InvalidSchemaError,
@@ -29,10 +29,10 @@ from eventbus._errors import (
     UnknownSchemaError,
     Violation,
 )
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware, PublishNext
-from eventbus._router import type_matcher
-from eventbus._types import ExtensionValue
+from eventbus._wire._bindings import decode
+from eventbus._wire._data import is_json_type
+from eventbus._wire._event import Event
+from eventbus._wire._types import ExtensionValue
 
 __all__ = ["ValidationMiddleware", "deprecation_attributes", "event_data"]
 

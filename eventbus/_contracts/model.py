@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventbus._errors import RegistryError
-from eventbus._types import is_absolute_uri
+from eventbus._wire._types import is_absolute_uri
 
 __all__ = [
     "CompatibilityMode",

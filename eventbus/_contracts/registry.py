@@ -34,7 +34,7 @@ from typing import Any
 from eventbus._contracts.model import ContractConfig, Deprecation, Finding, parse_config
 from eventbus._contracts.validate import DEFAULT_DIALECT, SchemaValidator, dialect_of, parse_dialect
 from eventbus._errors import InvalidSchemaError, RegistryError, UnknownSchemaError, Violation
-from eventbus._types import is_absolute_uri
+from eventbus._wire._types import is_absolute_uri
 
 __all__ = ["Contract", "Example", "Registry", "SchemaVersion", "read_json"]
 

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventbus._bindings import BINDINGS, ContentMode, decode, encode
 from eventbus._contracts.middleware import deprecation_attributes
 from eventbus._contracts.registry import Example, Registry
-from eventbus._event import Event
-from eventbus._format import to_json
-from eventbus._message import HeaderValue, Message
-from eventbus._types import format_time
+from eventbus._wire._bindings import BINDINGS, ContentMode, decode, encode
+from eventbus._wire._event import Event
+from eventbus._wire._format import to_json
+from eventbus._wire._message import HeaderValue, Message
+from eventbus._wire._types import format_time
 
 __all__ = ["VECTOR_TIME", "build_vectors", "write_vectors"]
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware
 from eventbus._errors import ConfigurationError, StoreError
-from eventbus._event import Event
 from eventbus._idempotency._store import ClaimStatus, IdempotencyStore, check_lease
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware
+from eventbus._wire._event import Event
 
 __all__ = ["Claim", "Idempotency", "IdempotencyStats", "current_claim", "default_key"]
 

@@ -12,11 +12,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from eventbus._dbutil import check_table_name
 from eventbus._errors import ClaimLostError, ConfigurationError, redact_url
 from eventbus._idempotency._middleware import current_claim
 from eventbus._idempotency._store import DEFAULT_RETENTION, ClaimStatus, check_retention
-from eventbus._pgpool import PgPool
+from eventbus._store._dbutil import check_table_name
+from eventbus._store._pgpool import PgPool
 
 __all__ = ["PostgresIdempotencyStore"]
 

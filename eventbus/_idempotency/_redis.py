@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from eventbus._dbutil import require
 from eventbus._errors import ConfigurationError, StoreError
 from eventbus._idempotency._store import DEFAULT_RETENTION, ClaimStatus, check_retention
 from eventbus._redact import redact_text, redact_url
+from eventbus._store._dbutil import require
 
 __all__ = ["RedisIdempotencyStore"]
 

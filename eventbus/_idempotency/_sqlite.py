@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from eventbus._dbutil import SqliteWorker, check_table_name, sqlite_path, transaction
 from eventbus._errors import ClaimLostError, ConfigurationError
 from eventbus._idempotency._middleware import current_claim
 from eventbus._idempotency._store import DEFAULT_RETENTION, ClaimStatus, check_retention
+from eventbus._store._dbutil import SqliteWorker, check_table_name, sqlite_path, transaction
 
 __all__ = ["SqliteIdempotencyStore"]
 

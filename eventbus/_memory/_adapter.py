@@ -25,8 +25,8 @@ from eventbus._memory._names import ADAPTER_NAME, check_messages
 from eventbus._memory._replies import MemoryReplies, deliver_reply, has_receivers
 from eventbus._memory._subscription import MemorySubscription
 from eventbus._memory._url import DEFAULT_MAX_MESSAGE_BYTES, check_broker_name, parse_memory_url
-from eventbus._message import Message
 from eventbus._toolkit import ChannelNames
+from eventbus._wire._message import Message
 
 #: Messages one queue holds before publishers wait (bounded buffers everywhere).
 DEFAULT_MAX_QUEUE = 10_000

@@ -15,7 +15,7 @@ from eventbus._errors import ConfigurationError
 from eventbus._memory._broker import MemoryBroker
 from eventbus._memory._names import matches
 from eventbus._memory._queue import Queue
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = ["browse", "delete_group", "list_groups", "remove", "retention_problem"]
 

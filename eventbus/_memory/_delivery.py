@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from eventbus._adapter import DeadLetter, Limits
 from eventbus._memory._faults import MemoryFaults
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 if TYPE_CHECKING:
     from eventbus._memory._queue import Queue

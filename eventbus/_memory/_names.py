@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from eventbus._adapter import Limits
 from eventbus._errors import LimitExceededError
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = [
     "ADAPTER_NAME",

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from eventbus._memory._delivery import DONE, LEASED, Consumer, DuplicateDelivery, MemoryDelivery
 from eventbus._memory._faults import MemoryStats
 from eventbus._memory._waiters import Waiters, park, wake_one
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 if TYPE_CHECKING:
     from eventbus._memory._broker import MemoryBroker

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from eventbus._errors import ConfigurationError
 from eventbus._memory._broker import MemoryBroker
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = ["PREFIX", "MemoryReplies", "deliver_reply", "has_receivers"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from eventbus._event import Event
-from eventbus._format import to_json
-from eventbus._router import Router
+from eventbus._bus._router import Router
+from eventbus._wire._event import Event
+from eventbus._wire._format import to_json
 
 __all__ = ["OutboxRow", "OutboxStore", "row_values"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from eventbus._dbutil import check_table_name
+from eventbus._bus._router import Router
 from eventbus._errors import redact_url
-from eventbus._event import Event
 from eventbus._outbox._model import OutboxRow, row_values
-from eventbus._pgpool import PgPool
-from eventbus._router import Router
+from eventbus._store._dbutil import check_table_name
+from eventbus._store._pgpool import PgPool
+from eventbus._wire._event import Event
 
 __all__ = ["PostgresOutbox"]
 

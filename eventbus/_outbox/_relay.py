@@ -17,14 +17,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventbus._bindings import encode
 from eventbus._errors import ConfigurationError, DecodeError, EventBusError
-from eventbus._event import Event
-from eventbus._format import from_json
 from eventbus._outbox._model import OutboxRow, OutboxStore
+from eventbus._wire._bindings import encode
+from eventbus._wire._event import Event
+from eventbus._wire._format import from_json
 
 if TYPE_CHECKING:
-    from eventbus._bus import EventBus
+    from eventbus._bus._eventbus import EventBus
 
 __all__ = ["OutboxRelay", "RelayStats"]
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from eventbus._dbutil import SqliteWorker, check_table_name, sqlite_path, transaction
+from eventbus._bus._router import Router
 from eventbus._errors import StoreError
-from eventbus._event import Event
 from eventbus._outbox._model import OutboxRow, row_values
-from eventbus._router import Router
+from eventbus._store._dbutil import SqliteWorker, check_table_name, sqlite_path, transaction
+from eventbus._wire._event import Event
 
 __all__ = ["SqliteOutbox"]
 

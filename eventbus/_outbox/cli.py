@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 async def _relay(args: argparse.Namespace) -> int:
-    from eventbus._bus import EventBus
+    from eventbus._bus._eventbus import EventBus
     from eventbus._outbox import OutboxRelay, open_outbox
 
     outbox = open_outbox(args.db_url, table=args.table)

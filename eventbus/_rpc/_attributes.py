@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from eventbus._dead_letters import sanitise
-from eventbus._event import Event
+from eventbus._bus._dead_letters import sanitise
+from eventbus._wire._event import Event
 
 __all__ = [
     "ACK_TYPE",

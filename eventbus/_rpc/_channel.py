@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 
 from eventbus._adapter import Adapter, AdapterSubscription, Delivery, SubscriptionSpec
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = ["ChannelReplies", "reply_channel"]
 

@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventbus._adapter import Adapter, ReplyingAdapter, ReplyListener
+from eventbus._bus._middleware import Middleware, compose_publish
 from eventbus._errors import BusClosedError, ConfigurationError
-from eventbus._event import Event
-from eventbus._message import Message
-from eventbus._middleware import Middleware, compose_publish
 from eventbus._rpc._attributes import (
     CAUSATION_ID,
     CORRELATION_ID,
@@ -25,6 +23,8 @@ from eventbus._rpc._attributes import (
 )
 from eventbus._rpc._channel import ChannelReplies
 from eventbus._rpc._errors import NoRespondersError, RemoteHandlerError, RequestTimeoutError
+from eventbus._wire._event import Event
+from eventbus._wire._message import Message
 
 __all__ = ["RequestStats", "Requester"]
 

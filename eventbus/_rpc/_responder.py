@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from eventbus._adapter import Adapter, ReplyingAdapter
-from eventbus._event import Event
-from eventbus._message import Message
 from eventbus._rpc._attributes import REPLY_TO, expired, reply_event
+from eventbus._wire._event import Event
+from eventbus._wire._message import Message
 
 __all__ = ["Replier"]
 

@@ -7,9 +7,9 @@ import os
 import sys
 from typing import Any
 
-from eventbus._bus import EventBus
+from eventbus._bus._eventbus import EventBus
+from eventbus._bus._handlers import HandlerGroup
 from eventbus._errors import ConfigurationError
-from eventbus._handlers import HandlerGroup
 
 __all__ = ["load_bus"]
 

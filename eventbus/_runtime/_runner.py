@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Callable
 
-from eventbus._bus import EventBus
+from eventbus._bus._eventbus import EventBus
 from eventbus._runtime._health import HealthServer
 
 __all__ = ["EXIT_DRAIN_TIMEOUT", "EXIT_START_FAILED", "Runner"]

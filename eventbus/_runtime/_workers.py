@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from eventbus._dbutil import require
+from eventbus._store._dbutil import require
 
 __all__ = ["WORKER_ENV", "reload", "supervise"]
 

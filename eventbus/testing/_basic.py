@@ -35,7 +35,7 @@ from eventbus._adapter import (
 )
 from eventbus._errors import ConfigurationError, PublishError
 from eventbus._memory import MemoryAdapter
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 __all__ = ["BasicAdapter", "register_basic_adapter"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from eventbus._event import Event
-from eventbus._middleware import Middleware, PublishNext
+from eventbus._bus._middleware import Middleware, PublishNext
+from eventbus._wire._event import Event
 
 __all__ = ["PublishedEvents"]
 

@@ -40,14 +40,14 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._bindings import ContentMode, decode, encode
-from eventbus._bus import EventBus
-from eventbus._dead_letters import wire_size
+from eventbus._bus._dead_letters import wire_size
+from eventbus._bus._eventbus import EventBus
+from eventbus._bus._retry import RetryPolicy
 from eventbus._errors import LimitExceededError, UnsupportedSemanticError
-from eventbus._event import Event
-from eventbus._message import Message
 from eventbus._plugins import create_adapter
-from eventbus._retry import RetryPolicy
+from eventbus._wire._bindings import ContentMode, decode, encode
+from eventbus._wire._event import Event
+from eventbus._wire._message import Message
 from eventbus.testing._rpc_checks import RequestReplyChecks
 
 __all__ = ["AdapterConformance", "run", "wait_until"]

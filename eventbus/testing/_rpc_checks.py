@@ -16,9 +16,8 @@ import msgspec
 import pytest
 
 from eventbus._adapter import Capabilities, Semantic, Support
-from eventbus._bus import EventBus
+from eventbus._bus._eventbus import EventBus
 from eventbus._errors import BusClosedError
-from eventbus._event import Event
 from eventbus._rpc import (
     CAUSATION_ID,
     CORRELATION_ID,
@@ -30,6 +29,7 @@ from eventbus._rpc import (
     RequestTimeoutError,
 )
 from eventbus._rpc._attributes import ACK_TYPE
+from eventbus._wire._event import Event
 
 __all__ = ["RequestReplyChecks"]
 

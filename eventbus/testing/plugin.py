@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from eventbus._bus import EventBus
+from eventbus._bus._eventbus import EventBus
 from eventbus._contracts.expectations import ConsumerExpectation, unmet
 from eventbus._contracts.expectations_types import expectation_from_type
 from eventbus._contracts.middleware import ValidationMiddleware

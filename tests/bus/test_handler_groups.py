@@ -15,7 +15,7 @@ from eventbus import (
     HandlerGroup,
     Middleware,
 )
-from eventbus._middleware import ConsumeNext
+from eventbus._bus._middleware import ConsumeNext
 
 
 class Tag(Middleware):

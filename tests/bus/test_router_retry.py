@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventbus import ConfigurationError, RetryPolicy, Router
-from eventbus._router import type_matcher
+from eventbus._bus._router import type_matcher
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from eventbus import ContentMode, Message, Registry, decode, encode, from_json
-from eventbus._bindings import BINDINGS
 from eventbus._contracts.asyncapi import asyncapi_document
 from eventbus._contracts.vectors import build_vectors, write_vectors
+from eventbus._wire._bindings import BINDINGS
 
 PARSE = Path(__file__).with_name("asyncapi_parse.js")
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from eventbus._adapter import Delivery
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 Handler = Callable[[Delivery], Awaitable[None]]
 

@@ -10,7 +10,7 @@ from memory_helpers import Inbox, eventually, msg
 from eventbus._adapter import SubscriptionSpec
 from eventbus._errors import ConfigurationError
 from eventbus._memory import MemoryAdapter, MemoryFaults, MemoryStats
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 KEYS = ("a", "b", "c", "d")
 

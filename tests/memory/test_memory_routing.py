@@ -8,7 +8,7 @@ from memory_helpers import Inbox, eventually, msg, settle_all
 from eventbus._adapter import Adapter, ReplyingAdapter, Semantic, SubscriptionSpec, Support
 from eventbus._errors import BrokerConnectionError, ChannelNameError, LimitExceededError
 from eventbus._memory import MemoryAdapter, forget_brokers
-from eventbus._message import Message
+from eventbus._wire._message import Message
 
 
 async def test_publish_reaches_a_subscriber_in_order(adapter: MemoryAdapter) -> None:

@@ -21,7 +21,7 @@ from eventbus import (
     encode,
     to_json,
 )
-from eventbus._bindings import BINDINGS
+from eventbus._wire._bindings import BINDINGS
 from eventbus.adapter import broker_dedupe_id
 
 T0 = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)

@@ -22,7 +22,7 @@ from eventbus import (
     from_json,
     from_json_batch,
 )
-from eventbus._bindings import BINDINGS
+from eventbus._wire._bindings import BINDINGS
 
 _VALID = {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}
 _VALID_AMQP = {

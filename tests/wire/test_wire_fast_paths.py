@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 from wire_strategies import aware_datetimes, events
 
 from eventbus import DecodeError, Event, InvalidEventError, encode
-from eventbus._bindings import (
+from eventbus._wire._bindings import (
     _decode_ce_fast,
     _decode_ce_slow,
     _is_safe,
     _percent_encode,
     _unescape,
 )
-from eventbus._types import format_time, parse_time
-from eventbus._wire import build_event, parse_time_text
+from eventbus._wire._types import format_time, parse_time
+from eventbus._wire._values import build_event, parse_time_text
 
 _strings = st.one_of(
     st.none(),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from wire_strategies import events, expected, garbage_messages
 
 from eventbus import ContentMode, DecodeError, Event, Message, annotate, decode, encode
-from eventbus._bindings import BINDINGS
+from eventbus._wire._bindings import BINDINGS
 from eventbus.adapter import broker_dedupe_id
 
 

@@ -9,8 +9,14 @@ import msgspec
 from hypothesis import strategies as st
 
 from eventbus import Event, Message
-from eventbus._data import is_json_type
-from eventbus._types import CONTEXT_ATTRIBUTES, INT32_MAX, INT32_MIN, string_problem, to_canonical
+from eventbus._wire._data import is_json_type
+from eventbus._wire._types import (
+    CONTEXT_ATTRIBUTES,
+    INT32_MAX,
+    INT32_MIN,
+    string_problem,
+    to_canonical,
+)
 
 # -- CloudEvents Strings ----------------------------------------------------------------------
 

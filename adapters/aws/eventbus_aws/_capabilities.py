@@ -7,7 +7,7 @@ from eventbus_aws._names import LIMITS
 
 __all__ = ["BINDING", "CAPABILITIES"]
 
-BINDING = "sqs"  # ce- message attributes as-is, or structured JSON (eventbus._bindings)
+BINDING = "sqs"  # ce- message attributes as-is, or structured JSON (eventbus._wire._bindings)
 _N, _E, _U = Support.NATIVE, Support.EMULATED, Support.UNSUPPORTED
 
 CAPABILITIES = Capabilities(

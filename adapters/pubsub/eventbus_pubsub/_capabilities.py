@@ -7,7 +7,7 @@ from eventbus_pubsub._names import MAX_REQUEST_BYTES, limits_for
 
 __all__ = ["BINDING", "CAPABILITIES", "capabilities_for"]
 
-BINDING = "pubsub"  # ce- attributes, Pub/Sub content-type rules (eventbus._bindings)
+BINDING = "pubsub"  # ce- attributes, Pub/Sub content-type rules (eventbus._wire._bindings)
 _N, _E, _U = Support.NATIVE, Support.EMULATED, Support.UNSUPPORTED
 
 

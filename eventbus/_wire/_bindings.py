@@ -58,15 +58,15 @@ from urllib.parse import quote, unquote_to_bytes
 
 import msgspec
 
-from eventbus._amqp import COLON_PREFIX, PREFIX, annotate_amqp, decode_amqp, encode_amqp
-from eventbus._data import _decoder_for, encode_data
 from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
-from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
-from eventbus._format import from_json, read_structured, to_json
-from eventbus._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form
-from eventbus._message import HeaderValue, Message
 from eventbus._toolkit import broker_dedupe_id as dedupe_id
-from eventbus._types import (
+from eventbus._wire._amqp import COLON_PREFIX, PREFIX, annotate_amqp, decode_amqp, encode_amqp
+from eventbus._wire._data import _decoder_for, encode_data
+from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
+from eventbus._wire._format import from_json, read_structured, to_json
+from eventbus._wire._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form
+from eventbus._wire._message import HeaderValue, Message
+from eventbus._wire._types import (
     _BAD_CHARS_RE,
     ExtensionValue,
     attribute_name_problem,
@@ -75,7 +75,7 @@ from eventbus._types import (
     to_canonical,
     value_problem,
 )
-from eventbus._wire import (
+from eventbus._wire._values import (
     binary_data,
     build_event,
     is_cloudevents_type,

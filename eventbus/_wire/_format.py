@@ -17,11 +17,11 @@ from typing import Any, Final
 
 import msgspec
 
-from eventbus._data import is_json_type
 from eventbus._errors import DecodeError, EncodeError
-from eventbus._event import Event
-from eventbus._types import decode_base64, format_time
-from eventbus._wire import (
+from eventbus._wire._data import is_json_type
+from eventbus._wire._event import Event
+from eventbus._wire._types import decode_base64, format_time
+from eventbus._wire._values import (
     build_event,
     coerce_data,
     json_decode,

@@ -11,8 +11,13 @@ from types import TracebackType
 from typing import Any, TypeVar, Unpack, overload
 
 from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
-from eventbus._bindings import ContentMode, decoder, encoder
-from eventbus._consumer import Subscription, _Runtime
+from eventbus._bus._consumer import Subscription, _Runtime
+from eventbus._bus._handler import Handler, inspect_handler
+from eventbus._bus._handlers import HandlerGroup, Hook, Lifespan, check_hook, resolve
+from eventbus._bus._middleware import ConsumeNext, Middleware, compose_consume, compose_publish
+from eventbus._bus._options import SubscribeOptions, check_bus_options, check_subscribe_options
+from eventbus._bus._retry import RetryPolicy
+from eventbus._bus._router import Router, is_pattern, type_matcher
 from eventbus._errors import (
     BusClosedError,
     ConfigurationError,
@@ -20,17 +25,12 @@ from eventbus._errors import (
     UnsupportedSemanticError,
     redact_url,
 )
-from eventbus._event import Event
-from eventbus._handler import Handler, inspect_handler
-from eventbus._handlers import HandlerGroup, Hook, Lifespan, check_hook, resolve
-from eventbus._message import Message
-from eventbus._middleware import ConsumeNext, Middleware, compose_consume, compose_publish
-from eventbus._options import SubscribeOptions, check_bus_options, check_subscribe_options
 from eventbus._plugins import create_adapter
-from eventbus._retry import RetryPolicy
-from eventbus._router import Router, is_pattern, type_matcher
 from eventbus._rpc import Replier, Requester, RequestStats
 from eventbus._toolkit import ChannelNames
+from eventbus._wire._bindings import ContentMode, decoder, encoder
+from eventbus._wire._event import Event
+from eventbus._wire._message import Message
 
 __all__ = ["EventBus"]
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from eventbus._data import is_json_type
 from eventbus._errors import InvalidEventError, Problem
-from eventbus._event import Event
-from eventbus._types import CONTEXT_ATTRIBUTES
-from eventbus._wire import coerce_data
+from eventbus._wire._data import is_json_type
+from eventbus._wire._event import Event
+from eventbus._wire._types import CONTEXT_ATTRIBUTES
+from eventbus._wire._values import coerce_data
 
 if TYPE_CHECKING:
     from cloudevents.core.base import BaseCloudEvent

@@ -14,11 +14,11 @@ from collections.abc import Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from eventbus._bus import EventBus
-from eventbus._consumer import Subscription
+from eventbus._bus._consumer import Subscription
+from eventbus._bus._eventbus import EventBus
+from eventbus._bus._handler import Handler
 from eventbus._errors import BusClosedError, EventLoopError
-from eventbus._event import Event
-from eventbus._handler import Handler
+from eventbus._wire._event import Event
 
 __all__ = ["SyncEventBus"]
 

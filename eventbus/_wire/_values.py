@@ -12,10 +12,10 @@ from typing import Any, Final
 
 import msgspec
 
-from eventbus._data import _data_error, _unsupported, decode_data, encode_data
 from eventbus._errors import DataDecodeError, DecodeError, EncodeError, InvalidEventError
-from eventbus._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
-from eventbus._types import ExtensionValue, parse_time, to_canonical
+from eventbus._wire._data import _data_error, _unsupported, decode_data, encode_data
+from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
+from eventbus._wire._types import ExtensionValue, parse_time, to_canonical
 
 json_encode: Final = msgspec.json.Encoder().encode
 json_decode: Final = msgspec.json.Decoder().decode

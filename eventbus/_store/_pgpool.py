@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from eventbus._dbutil import require
 from eventbus._errors import ConfigurationError, StoreError
 from eventbus._redact import redact_text, redact_url
+from eventbus._store._dbutil import require
 
 __all__ = ["PgPool"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from eventbus._bus._middleware import Middleware
+from eventbus._bus._retry import RetryPolicy
 from eventbus._errors import ConfigurationError
-from eventbus._middleware import Middleware
-from eventbus._retry import RetryPolicy
 
 __all__ = ["SubscribeOptions", "check_bus_options", "check_subscribe_options"]
 
@@ -119,7 +119,7 @@ def check_bus_options(
     drain_timeout: Any,
 ) -> None:
     """The checks of ``EventBus(...)``'s keyword options."""
-    from eventbus._bindings import ContentMode
+    from eventbus._wire._bindings import ContentMode
 
     where = "EventBus()"
     if content_mode is not None and not isinstance(content_mode, ContentMode):

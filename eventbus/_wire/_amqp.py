@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from eventbus._errors import DecodeError
-from eventbus._event import Event
-from eventbus._format import from_json, read_structured
-from eventbus._message import HeaderValue
-from eventbus._types import ExtensionValue
-from eventbus._wire import (
+from eventbus._wire._event import Event
+from eventbus._wire._format import from_json, read_structured
+from eventbus._wire._message import HeaderValue
+from eventbus._wire._types import ExtensionValue
+from eventbus._wire._values import (
     binary_data,
     build_event,
     is_cloudevents_type,

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from eventbus._data import data_type_problem, type_name
+from eventbus._bus._middleware import ConsumeContext
 from eventbus._errors import ConfigurationError
-from eventbus._event import Event
-from eventbus._middleware import ConsumeContext
+from eventbus._wire._data import data_type_problem, type_name
+from eventbus._wire._event import Event
 
 __all__ = ["Handler", "HandlerInfo", "inspect_handler"]
 

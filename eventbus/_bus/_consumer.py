@@ -33,18 +33,18 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._bindings import decoder
-from eventbus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, log_fields, sanitise
+from eventbus._bus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, log_fields, sanitise
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext
+from eventbus._bus._pool import WorkerPool
+from eventbus._bus._retry import RetryPolicy
 from eventbus._errors import DataDecodeError, RejectedEventError
-from eventbus._event import Event
 from eventbus._logs import RateLimitedLog
-from eventbus._middleware import ConsumeContext, ConsumeNext
-from eventbus._pool import WorkerPool
-from eventbus._retry import RetryPolicy
 from eventbus._rpc._attributes import REPLY_TO
+from eventbus._wire._bindings import decoder
+from eventbus._wire._event import Event
 
 if TYPE_CHECKING:
-    from eventbus._handler import HandlerInfo
+    from eventbus._bus._handler import HandlerInfo
     from eventbus._rpc import Replier
 
 __all__ = ["DEAD_LETTER_ATTRIBUTES", "Subscription", "SubscriptionStats"]

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, Unpack, overload
 
+from eventbus._bus._handler import Handler
+from eventbus._bus._middleware import Middleware
+from eventbus._bus._options import SubscribeOptions, check_subscribe_options
 from eventbus._errors import ConfigurationError
-from eventbus._handler import Handler
-from eventbus._middleware import Middleware
-from eventbus._options import SubscribeOptions, check_subscribe_options
 
 __all__ = [
     "HandlerGroup",

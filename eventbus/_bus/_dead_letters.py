@@ -24,11 +24,11 @@ from typing import Any, Final
 import msgspec
 
 from eventbus._adapter import Adapter, DeadLetter, Delivery, Limits, SubscriptionSpec
-from eventbus._bindings import annotate
 from eventbus._errors import LimitExceededError
 from eventbus._logs import RateLimitedLog
-from eventbus._message import Message
-from eventbus._types import ExtensionValue, utc_now
+from eventbus._wire._bindings import annotate
+from eventbus._wire._message import Message
+from eventbus._wire._types import ExtensionValue, utc_now
 
 __all__ = [
     "DEAD_LETTER_ATTRIBUTES",

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, cast
 import msgspec
 
 from eventbus._errors import InvalidEventError, Problem
-from eventbus._types import (
+from eventbus._wire._types import (
     CONTEXT_ATTRIBUTES,
     SPECVERSION,
     ExtensionValue,
@@ -202,7 +202,7 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
 
     def data_as(self, kind: builtins.type[U]) -> U:
         """``data`` converted to ``kind`` (a Struct, dataclass, dict...) with validation."""
-        from eventbus._data import convert_data
+        from eventbus._wire._data import convert_data
 
         return convert_data(self.data, kind)
 

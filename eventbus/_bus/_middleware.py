@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventbus._event import Event
+from eventbus._wire._event import Event
 
 if TYPE_CHECKING:
-    from eventbus._consumer import Subscription
-    from eventbus._message import Message
+    from eventbus._bus._consumer import Subscription
+    from eventbus._wire._message import Message
 
 __all__ = ["ConsumeContext", "ConsumeNext", "Middleware", "PublishNext"]
 

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from eventbus._errors import DataDecodeError, DecodeError
-from eventbus._message import HeaderValue
-from eventbus._wire import is_cloudevents_type, key_text
+from eventbus._wire._message import HeaderValue
+from eventbus._wire._values import is_cloudevents_type, key_text
 
 __all__ = ["KAFKA_PREFIX", "from_ce_form", "kafka_name", "kafka_where", "to_ce_form"]
 
