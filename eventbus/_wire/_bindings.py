@@ -326,24 +326,53 @@ class _CeFields(
     time: datetime | None = None
 
 
+_Shape = tuple[tuple[str, str], ...]  # (header, extension name) of each extension header
+_SHAPES: Final[dict[tuple[Any, ...], _Shape | None]] = {}
+_MAX_SHAPES: Final = 512
+
+
+def _shape_of(names: tuple[Any, ...]) -> _Shape | None:
+    """What the fast path needs to know about one set of header names (None: not for it).
+
+    Producers send the same names message after message, so this runs once per set: names
+    that are all lower-case ASCII str, no ``content-type``, valid extension names."""
+    if "content-type" in names:
+        return None
+    try:
+        keys = "".join(names)
+    except TypeError:
+        return None
+    if not keys.isascii() or keys.lower() != keys:  # msgspec would choke on a lone surrogate
+        return None
+    ext = tuple((k, k[3:]) for k in names if k[:3] == "ce-" and k not in _CE_KNOWN)
+    if ext and not _extension_names_ok(tuple(name for _, name in ext)):
+        return None
+    return ext
+
+
 def _decode_ce_fast(
     headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
 ) -> Event[Any] | None:
     """The usual binary message (lower-case keys, plain str values, RFC 3339 time with at most
     microseconds) decoded with msgspec doing the attribute work; None means "take the slow path",
     which decides every other case and words every error."""
-    if "content-type" in headers:
+    names = tuple(headers)
+    try:
+        shape = _SHAPES[names]
+    except KeyError:
+        shape = _shape_of(names)
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        _SHAPES[names] = shape
+    except TypeError:  # an unhashable name
+        return None
+    if shape is None:
         return None
     try:
-        keys = "".join(headers)
         values = "".join(headers.values())
     except TypeError:
         return None
-    if (
-        not keys.isascii()  # msgspec would choke on a lone surrogate in a name
-        or keys.lower() != keys
-        or (escaped and ("%" in values or '"' in values))
-    ):
+    if escaped and ("%" in values or '"' in values):
         return None
     try:
         f = _to_fields(headers, _CeFields)
@@ -354,16 +383,13 @@ def _decode_ce_fast(
         raw = headers["ce-time"]
         if time.tzinfo is None or len(raw) > (27 if raw[-1] in "Zz" else 32):
             return None  # no offset, or sub-microsecond digits: parse_time_text decides
-    known = 4 + (f.subject is not None) + (f.dataschema is not None) + (time is not None)
-    known += f.datacontenttype is not None
-    ext: dict[str, Any] = {}
-    extra = len(headers) - known
-    if extra == 1:
-        (name,) = headers.keys() - _CE_KNOWN
-        if name[:3] == "ce-":
-            ext[name[3:]] = headers[name]
-    elif extra:  # keep the headers' order (a set's order varies between processes)
-        ext = {k[3:]: v for k, v in headers.items() if k[:3] == "ce-" and k not in _CE_KNOWN}
+    if not shape:
+        ext: dict[str, Any] = {}
+    elif len(shape) == 1:
+        ((key, name),) = shape
+        ext = {name: headers[key]}
+    else:  # the headers' order
+        ext = {name: headers[key] for key, name in shape}
     dct, subject, schema = f.datacontenttype, f.subject, f.dataschema
     if not (
         f.id
@@ -375,7 +401,6 @@ def _decode_ce_fast(
         and (schema is None or is_absolute_uri(schema))
         and values.isascii()
         and values.isprintable()
-        and (not ext or _extension_names_ok(tuple(ext)))
     ):
         return None  # the slow path (Event's full validation) words the problems
     if not body:
@@ -495,9 +520,26 @@ def _ce_where_ct(name: str) -> str:
 # broker hands over, the caller sees only DecodeError / DataDecodeError).
 
 
+_OWN_STRUCTURED: Final = (_STRUCTURED_CT, _PUBSUB_STRUCTURED_CT)
+_CT_NAMES: Final = ("Content-Type", "content-type")
+
+
+def _own_structured(headers: Mapping[Any, Any]) -> bool:
+    """Whether ``headers`` are exactly what a structured-mode ce- encoder writes (a JSON event
+    format content type and nothing else): the slow path would read the body with from_json."""
+    if not headers or len(headers) > 2:
+        return False
+    for key, value in headers.items():
+        if key not in _CT_NAMES or value not in _OWN_STRUCTURED:
+            return False
+    return True
+
+
 def _decode_ce_headers(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
+        if _own_structured(headers):
+            return from_json(body, data_type)
         fast = _decode_ce_fast(headers, body, data_type, True)
         return fast if fast is not None else _decode_ce_slow(headers, body, data_type, True)
     except DecodeError:
@@ -509,6 +551,8 @@ def _decode_ce_headers(message: Message, data_type: Any = None) -> Event[Any]:
 def _decode_pubsub(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
+        if _own_structured(headers):
+            return from_json(body, data_type)
         fast = _decode_ce_fast(headers, body, data_type, False)
         return fast if fast is not None else _decode_ce_slow(headers, body, data_type, False)
     except DecodeError:
