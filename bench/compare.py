@@ -247,9 +247,7 @@ def memory_cases(n: int) -> dict[str, Callable[[], Sample]]:
     cases: dict[str, Callable[[], Sample]] = {
         "memory: eventbus publish_many": lambda: timed_async(lambda: bus_run(events, 1000), n),
         "memory: eventbus publish": lambda: timed_async(lambda: bus_run(events, 1), n),
-        "memory: floor encoding in loop": lambda: timed_async(
-            lambda: queue_floor(events, None), n
-        ),
+        "memory: floor encoding in loop": lambda: timed_async(lambda: queue_floor(events, None), n),
         "memory: floor pre-encoded": lambda: timed_async(lambda: queue_floor(events, messages), n),
     }
     fs = faststream_run(events[: max(1, n // 10)])
@@ -296,17 +294,21 @@ def main() -> None:
     for name, got in samples.items():
         cpu = sorted(s[0] * 1e6 for s in got)
         wall = statistics.median(s[1] * 1e6 for s in got)
-        rows[name] = {"cpu_us": cpu, "cpu_median_us": statistics.median(cpu), "wall_median_us": wall}
-        print(
-            f"{name:40} {cpu[0]:9.2f} {statistics.median(cpu):9.2f} {cpu[-1]:9.2f}  {wall:13.2f}"
-        )
+        rows[name] = {
+            "cpu_us": cpu,
+            "cpu_median_us": statistics.median(cpu),
+            "wall_median_us": wall,
+        }
+        print(f"{name:40} {cpu[0]:9.2f} {statistics.median(cpu):9.2f} {cpu[-1]:9.2f}  {wall:13.2f}")
     print()
     ratios = {}
     for what, a, b in RATIOS:
         if a in rows and b in rows:
             ratios[what] = rows[a]["cpu_median_us"] / rows[b]["cpu_median_us"]
             print(f"{what:52} {ratios[what]:6.2f}x")
-    args.json.write_text(json.dumps({"rounds": args.rounds, "cases": rows, "ratios": ratios}, indent=2))
+    args.json.write_text(
+        json.dumps({"rounds": args.rounds, "cases": rows, "ratios": ratios}, indent=2)
+    )
     print(f"\nwritten: {args.json}")
 
 
