@@ -34,7 +34,7 @@ from typing import Any
 import msgspec
 
 from eventbus import ContentMode, Event, EventBus, decode, encode, from_json, to_json
-from eventbus._types import new_id, utc_now
+from eventbus._wire._types import new_id, utc_now
 
 
 class Order(msgspec.Struct):
