@@ -118,10 +118,10 @@ def _authority_spans(text: str, start: int) -> list[tuple[int, int]]:
     spans = []
     position = start
     for entry in text[start:end].split(","):
-        if not entry.endswith("]") and ":" in entry:
-            port_at = position + entry.rindex(":") + 1
+        if not entry.startswith("[") and ":" in entry:  # "[IPv6]:port" has no secret
+            port_at = position + entry.index(":") + 1
             port = text[port_at : position + len(entry)]
-            if port and not port.isdigit():
+            if not port.isdigit():  # "user:password" with the host forgotten
                 spans.append((port_at, position + len(entry)))
         position += len(entry) + 1
     return spans

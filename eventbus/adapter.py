@@ -5,8 +5,9 @@ The adapter contract (``Adapter``, ``Delivery``, ``Capabilities``...), ``Message
 translates its broker SDK's exceptions, and the helpers every adapter needs (written once, in
 ``eventbus._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
 ``ChannelNames``), URL parsing (``split_url``, ``parse_params``, ``Param``), secret hiding
-(``redact_url``, ``Scrubber``), the broker dedupe id of an event (``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not
-the bindings, not ``Event``.
+(``redact_url``, ``redact_text``, ``Scrubber``), the broker dedupe id of an event
+(``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not the
+bindings, not ``Event``.
 """
 
 from eventbus._adapter import (
@@ -42,7 +43,7 @@ from eventbus._errors import (
     redact_url,
 )
 from eventbus._hookspecs import hookimpl
-from eventbus._redact import Scrubber
+from eventbus._redact import Scrubber, redact_text
 from eventbus._toolkit import (
     ChannelNames,
     Param,
@@ -94,6 +95,7 @@ __all__ = [
     "check_pattern",
     "hookimpl",
     "parse_params",
+    "redact_text",
     "redact_url",
     "split_url",
 ]

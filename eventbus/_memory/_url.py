@@ -60,8 +60,8 @@ def parse_memory_url(url: str) -> MemoryOptions:
             f"a memory URL is memory://[NAME][?param=value...], got {shown}: "
             "unexpected path or fragment"
         )
-    if "@" in parts.netloc:
-        raise ConfigurationError(f"a memory URL takes no user or password: {shown}")
+    if "@" in parts.netloc or ":" in parts.netloc:
+        raise ConfigurationError(f"a memory URL takes no user, password or port: {shown}")
     name = parts.netloc or None
     if name is not None:
         check_broker_name(name)

@@ -66,6 +66,19 @@ def _userinfo(draw: st.DrawFn) -> tuple[str, str]:
     return secret, f"{prefix}{user}{secret}@host{draw(_TAILS)}"
 
 
+_AUTHORITY_SAFE = st.characters(
+    codec="utf-8", categories=("L", "N", "P", "S"), exclude_characters="/?#@,[]"
+)
+
+
+@st.composite
+def _no_host(draw: st.DrawFn) -> tuple[str, str]:
+    """``scheme://user:password`` with the host forgotten: the password sits where a port goes."""
+    secret = draw(_secret(_AUTHORITY_SAFE).filter(lambda s: not s[3:].isdigit()))
+    scheme, user = draw(_SCHEMES), draw(st.sampled_from(["bob", "app", "h1:4222,bob"]))
+    return secret, f"{scheme}://{user}:{secret}{draw(st.sampled_from(['', '?mode=core']))}"
+
+
 @st.composite
 def _query(draw: st.DrawFn) -> tuple[str, str]:
     secret = draw(_secret(_NO_EQUALS))
@@ -122,7 +135,7 @@ def _redis_url(draw: st.DrawFn) -> tuple[str, str]:
     return secret, f"redis://{user}:{secret}@127.0.0.1:{free_port()}/0"
 
 
-SHAPES = st.one_of(_userinfo(), _query(), _azure(), _libpq())
+SHAPES = st.one_of(_userinfo(), _no_host(), _query(), _azure(), _libpq())
 
 
 def _leaks(secret: str, text: str) -> bool:

@@ -62,7 +62,8 @@ def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
     if not hostlist:
         return (DEFAULT_SERVER,)
     servers = []
-    for entry in hostlist.split(","):
+    # Errors point at the entry by its position: its text may be a password without its host.
+    for number, entry in enumerate(hostlist.split(","), 1):
         host, port = entry, "4222"
         if entry.startswith("["):  # [IPv6]:port
             end = entry.find("]")
@@ -71,13 +72,13 @@ def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
             host, rest = entry[: end + 1], entry[end + 1 :]
             if rest:
                 if not rest.startswith(":"):
-                    raise ConfigurationError(f"bad server {entry!r} in the NATS URL {shown}")
+                    raise ConfigurationError(f"bad server #{number} in the NATS URL {shown}")
                 port = rest[1:]
         elif ":" in entry:
             host, port = entry.rsplit(":", 1)
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigurationError(
-                f"bad server {entry!r} in the NATS URL {shown}: expected host[:port]"
+                f"bad server #{number} in the NATS URL {shown}: expected host[:port]"
             )
         servers.append(f"{host}:{int(port)}")
     return tuple(servers)

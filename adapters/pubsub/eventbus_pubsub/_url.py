@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from eventbus.adapter import ConfigurationError, Param, Reader, parse_params, split_url
 from eventbus_pubsub._config import FlowControl, PubSubConfig, RetryBackoff
+from eventbus_pubsub._names import check_project
 
 __all__ = ["parse_pubsub_url"]
 
@@ -45,6 +46,13 @@ def parse_pubsub_url(url: str) -> PubSubConfig:
     project = unquote(parts.netloc)
     if not project:
         raise ConfigurationError(f"the Pub/Sub URL {shown} names no project: pubsub://PROJECT")
+    try:
+        check_project(project)
+    except ConfigurationError:  # its text would show the project: here, perhaps a password
+        raise ConfigurationError(
+            f"the Pub/Sub URL {shown} does not name a Google Cloud project ID: use lowercase "
+            "letters, digits and hyphens, starting with a letter (pubsub://PROJECT)"
+        ) from None
     values: dict[str, Any] = parse_params(parts.query, _PARAMS, what="Pub/Sub URL", shown=shown)
     backoff = None
     names = {"min_backoff": "minimum", "max_backoff": "maximum"}

@@ -24,7 +24,14 @@ import os
 from typing import Any
 from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, Param, Reader, parse_params, split_url
+from eventbus.adapter import (
+    ConfigurationError,
+    Param,
+    Reader,
+    parse_params,
+    redact_text,
+    split_url,
+)
 from eventbus_servicebus._config import ServiceBusConfig
 
 __all__ = ["parse_servicebus_url"]
@@ -50,7 +57,9 @@ def parse_servicebus_url(url: str, credential: Any = None) -> ServiceBusConfig:
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"not a valid servicebus URL: {shown}") from exc
+        raise ConfigurationError(
+            f"not a valid servicebus URL: {shown}: {redact_text(str(exc), url)}"
+        ) from None
     if parts.path not in ("", "/") or parts.fragment:
         raise ConfigurationError(f"a servicebus URL has no path or fragment: {shown}")
     options = parse_params(parts.query, _PARAMS, what="servicebus URL", shown=shown)
