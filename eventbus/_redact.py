@@ -5,8 +5,11 @@ not, and hides every place a secret can sit:
 
 - the user information of a URL, up to the *last* ``@`` (a password may hold unencoded ``/``,
   ``?``, ``#`` or ``@``), whatever the separator after the scheme (``nats://``, a mistyped
-  ``nats:/`` or ``nats:``, none at all); only the user name before the first ``:`` stays;
-- a ``host:port`` whose "port" is not a number (``nats://user:password`` without a host);
+  ``nats:/`` or ``nats:``, none at all); after ``scheme:/`` or ``scheme://`` the user name
+  before the first ``:`` stays, after a bare ``scheme:`` nothing does (the "scheme" may be a
+  user name: ``bob:password@host``);
+- a ``host:port`` whose "port" is not a number (``nats://user:password`` without a host):
+  everything after the first ``:``;
 - the value of every parameter whose name looks secret (``password``, ``token``, ``key``,
   ``SharedAccessKey``, ``sig``...), in a URL query (``&`` or ``;`` separated), an Azure
   connection string (``;``) or a libpq string (``host=h password='x y'``); a value runs to the
@@ -102,13 +105,16 @@ def _query_spans(text: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _authority_spans(text: str, start: int) -> list[tuple[int, int]]:
-    """Secret spans of a URL's authority: user information, or non-numeric "ports"."""
+def _authority_spans(text: str, start: int, slashes: bool) -> list[tuple[int, int]]:
+    """Secret spans of a URL's authority: user information, or non-numeric "ports".
+
+    Without slashes after the "scheme", it may be a user name (``user:password@host``), so
+    everything up to the ``@`` is hidden; with them, the user name before a ``:`` stays."""
     at = text.rfind("@", start)
     if at >= 0:
         userinfo = text[start:at]
         colon = userinfo.find(":")
-        begin = start + colon + 1 if colon >= 0 else start
+        begin = start + colon + 1 if colon >= 0 and slashes else start
         return [(begin, at)] if at > begin else []
     end = len(text)
     for stop in "/?#":
@@ -132,10 +138,13 @@ def _spans(text: str) -> list[tuple[int, int]]:
     # hidden, so a string that is not quite any of them still shows nothing secret.
     scheme = _SCHEME.match(text)
     start = scheme.end() if scheme is not None else 0
+    slashes = text[start : start + 1] == "/"
     while text[start : start + 1] == "/":
         start += 1
     # Parameters are looked for from the start too: a secret value may hold an '@'.
-    return _conninfo_spans(text) + _authority_spans(text, start) + _query_spans(text, start)
+    return (
+        _conninfo_spans(text) + _authority_spans(text, start, slashes) + _query_spans(text, start)
+    )
 
 
 def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -29,7 +29,6 @@ from eventbus.adapter import (
     Param,
     Reader,
     parse_params,
-    redact_text,
     split_url,
 )
 from eventbus_servicebus._config import ServiceBusConfig
@@ -56,9 +55,9 @@ def parse_servicebus_url(url: str, credential: Any = None) -> ServiceBusConfig:
     parts, shown = split_url(url, "servicebus", what="servicebus URL")
     try:
         port = parts.port
-    except ValueError as exc:
+    except ValueError:
         raise ConfigurationError(
-            f"not a valid servicebus URL: {shown}: {redact_text(str(exc), url)}"
+            f"not a valid servicebus URL: {shown}: the port is not a number from 1 to 65535"
         ) from None
     if parts.path not in ("", "/") or parts.fragment:
         raise ConfigurationError(f"a servicebus URL has no path or fragment: {shown}")
