@@ -102,7 +102,7 @@ def test_publish_prints_the_event_id(capsys: pytest.CaptureFixture[str]) -> None
         ["publish", "memory://x", "--type", "t.t"],  # --source missing
         ["publish", "memory://x", "--type", "t.t", "--source", "/s", "--data", "{nope"],
         ["publish", "memory://x", "--type", "t.t", "--source", "/s", "--extension", "novalue"],
-        ["publish", "kafka://x", "--type", "t.t", "--source", "/s"],
+        ["publish", "mqtt://x", "--type", "t.t", "--source", "/s"],  # no such adapter
         ["frobnicate"],
         [],
     ],
