@@ -2,7 +2,10 @@
 
 - the official JSON-Schema-Test-Suite, from the sdist of the installed jsonschema on PyPI
   (it carries the suite under ``json/``): ``pip download --no-binary :all: --no-deps``;
-- the official AsyncAPI parser, ``@asyncapi/parser``, from npm.
+- the official AsyncAPI parser, ``@asyncapi/parser``, from npm;
+- the official AsyncAPI CLI and HTML template (``@asyncapi/cli``, ``@asyncapi/html-template``)
+  from npm, with ``PUPPETEER_SKIP_DOWNLOAD`` set: only the template's PDF output needs the
+  browser puppeteer would download, and nothing outside the package registries is reachable.
 
 Both are fetched once and reused. ``python tests/_fetch.py`` fetches both (scripts/test.sh runs
 it before pytest); the fixtures call the same functions when something is missing.
@@ -11,6 +14,7 @@ it before pytest); the fixtures call the same functions when something is missin
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +24,7 @@ from pathlib import Path
 
 BUILD = Path(__file__).resolve().parent / "_build"
 ASYNCAPI_PARSER = "@asyncapi/parser@3"
+ASYNCAPI_HTML = ("@asyncapi/cli@6", "@asyncapi/html-template@3")
 
 
 def json_schema_test_suite() -> Path:
@@ -68,6 +73,22 @@ def asyncapi_parser() -> Path:
     return modules
 
 
+def asyncapi_html_tools() -> Path:
+    """The ``node_modules`` directory holding ``@asyncapi/cli`` and ``@asyncapi/html-template``."""
+    prefix = BUILD / "npm-html"
+    modules = prefix / "node_modules"
+    if (modules / "@asyncapi" / "html-template" / "package.json").is_file() and (
+        modules / ".bin" / "asyncapi"
+    ).exists():
+        return modules
+    prefix.mkdir(parents=True, exist_ok=True)
+    npm = ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent"]
+    env = {**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"}
+    subprocess.run([*npm, "--no-save", *ASYNCAPI_HTML], check=True, env=env)
+    return modules
+
+
 if __name__ == "__main__":
     print(f"JSON-Schema-Test-Suite: {json_schema_test_suite()}")
     print(f"@asyncapi/parser: {asyncapi_parser()}")
+    print(f"@asyncapi/cli and html-template: {asyncapi_html_tools()}")

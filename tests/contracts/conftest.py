@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "contracts"
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _fetch import asyncapi_parser, json_schema_test_suite  # noqa: E402
+from _fetch import asyncapi_html_tools, asyncapi_parser, json_schema_test_suite  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +58,11 @@ def asyncapi_modules() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("node and npm are needed to validate the AsyncAPI export", pytrace=False)
     return asyncapi_parser()
+
+
+@pytest.fixture(scope="session")
+def asyncapi_html_modules() -> Path:
+    """node_modules holding the official @asyncapi/cli and @asyncapi/html-template (npm)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed to render the AsyncAPI export", pytrace=False)
+    return asyncapi_html_tools()

@@ -209,3 +209,36 @@ def test_golden_vectors_are_what_the_bus_sends_for_deprecated_types(shipped: Reg
         assert names == list(sent.headers), vector["description"]
         checked += 1
     assert checked >= 2 * len(BROKERS)
+
+
+def test_the_official_html_template_renders_an_export(
+    shipped: Registry, asyncapi_html_modules: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "asyncapi.json"
+    source.write_text(
+        json.dumps(asyncapi_document(shipped, servers=("nats://localhost:4222",))), encoding="utf-8"
+    )
+    out = tmp_path / "html"
+    done = subprocess.run(
+        [
+            str(asyncapi_html_modules / ".bin" / "asyncapi"),
+            "generate",
+            "fromTemplate",
+            str(source),
+            str(asyncapi_html_modules / "@asyncapi" / "html-template"),
+            "-o",
+            str(out),
+            "--force-write",
+            "--no-interactive",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for event_type in shipped.types:
+        assert event_type.replace(".", "-") in page
+    assert "ce-type" in page and "localhost:4222" in page
