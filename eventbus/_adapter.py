@@ -118,7 +118,9 @@ class Capabilities:
     ``binding`` names the CloudEvents binding the bus encodes with: ``"ce-headers"`` (NATS,
     memory), ``"pubsub"`` (ce- attributes, Pub/Sub content-type rules), ``"sqs"`` or ``"amqp"``.
     ``content_mode`` (``"binary"`` or ``"structured"``) is the mode a bus encodes with when its
-    user does not choose one (SQS: structured, as its 10 message attributes are too few).
+    user does not choose one: the form every official CloudEvents SDK reads on this broker
+    (NATS: structured, as sdk-go's core NATS module reads nothing else; SQS: structured, as its
+    10 message attributes are too few).
     """
 
     semantics: Mapping[Semantic, Support]

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, Unpack, overload
 
@@ -18,6 +18,7 @@ from eventbus._bus._middleware import ConsumeNext, Middleware, compose_consume, 
 from eventbus._bus._options import SubscribeOptions, check_bus_options, check_subscribe_options
 from eventbus._bus._retry import RetryPolicy
 from eventbus._bus._router import Router, is_pattern, type_matcher
+from eventbus._bus._wireopts import WireOptions, split_wire_options
 from eventbus._errors import (
     BusClosedError,
     ConfigurationError,
@@ -28,7 +29,7 @@ from eventbus._errors import (
 from eventbus._plugins import create_adapter
 from eventbus._rpc import Replier, Requester, RequestStats
 from eventbus._toolkit import ChannelNames
-from eventbus._wire._bindings import ContentMode, decoder, encoder
+from eventbus._wire._bindings import ContentMode, decoder
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
 
@@ -52,8 +53,13 @@ class EventBus:
     ``url`` picks the adapter by scheme (``memory://``, ``nats://host:4222``, ...) through the
     installed plugins; an :class:`~eventbus.Adapter` instance may be passed instead. Use it as an
     async context manager (or call :meth:`open` / :meth:`close`). Subscriptions registered
-    before opening start when the bus opens. ``content_mode`` None uses the adapter's default
-    (``Capabilities.content_mode``: binary everywhere but SQS).
+    before opening start when the bus opens.
+
+    Wire switches (also URL options, taken off the URL before the adapter sees it; a parameter
+    wins over the URL): ``content_mode`` ("binary" / "structured"; unset: the adapter's default,
+    structured on NATS, binary elsewhere), ``amqp_prefix`` ("cloudEvents:" default /
+    "cloudEvents_", AMQP binding only), and ``channel_options`` ({channel: {"content_mode": ...,
+    "amqp_prefix": ...}}; URL: ``content_mode.CHANNEL=...``). See docs/interop.md.
     """
 
     def __init__(
@@ -61,7 +67,9 @@ class EventBus:
         url: str | Adapter = "memory://",
         *,
         router: Router | None = None,
-        content_mode: ContentMode | None = None,
+        content_mode: ContentMode | str | None = None,
+        amqp_prefix: str | None = None,
+        channel_options: Mapping[str, Mapping[str, Any]] | None = None,
         middleware: Sequence[Middleware] = (),
         retry: RetryPolicy | None = None,
         max_in_flight: int = 64,
@@ -74,9 +82,12 @@ class EventBus:
             max_in_flight=max_in_flight,
             drain_timeout=drain_timeout,
         )
+        url_bus: dict[str, str] = {}
+        url_channels: dict[str, dict[str, str]] = {}
         if isinstance(url, str):
             self._url = redact_url(url)
-            self._adapter = create_adapter(url)
+            adapter_url, url_bus, url_channels = split_wire_options(url)
+            self._adapter = create_adapter(adapter_url)
         else:
             self._url = f"{url.name}://(adapter instance)"
             self._adapter = url
@@ -87,8 +98,19 @@ class EventBus:
         self._drain_timeout = drain_timeout
         self._binding = self._adapter.capabilities.binding
         self._read_limits()
-        mode = content_mode or self._adapter.capabilities.content_mode
-        self._to_message = encoder(self._binding, mode)
+        bus_choice: dict[str, Any] = dict(url_bus)
+        if content_mode is not None:
+            bus_choice["content_mode"] = content_mode
+        if amqp_prefix is not None:
+            bus_choice["amqp_prefix"] = amqp_prefix
+        channels: dict[str, dict[str, Any]] = {c: dict(o) for c, o in url_channels.items()}
+        for channel, options in (channel_options or {}).items():
+            channels.setdefault(channel, {}).update(options)
+        self._wire = WireOptions(
+            self._binding, self._adapter.capabilities.content_mode, bus_choice, channels
+        )
+        self._plain_wire = not channels
+        self._to_message = self._wire.default_encoder
         self._publish = compose_publish(self._middleware, self._send)
         self._runtime = _Runtime(
             self._adapter,
@@ -111,6 +133,11 @@ class EventBus:
     @property
     def capabilities(self) -> Capabilities:
         return self._adapter.capabilities
+
+    @property
+    def content_mode(self) -> ContentMode:
+        """The content mode events are published in (channels may have their own)."""
+        return self._wire.content_mode
 
     @property
     def router(self) -> Router:
@@ -277,7 +304,10 @@ class EventBus:
     def _encode(self, event: Event[Any]) -> tuple[str, Message]:
         channel = self._router.channel_for(event.type)
         self._names.channel(channel)
-        message = self._to_message(event)
+        if self._plain_wire:
+            message = self._to_message(event)
+        else:
+            message = self._wire.encoder_for(channel)(event)
         if self._check_size:
             self._check_limits(message)
         return channel, message

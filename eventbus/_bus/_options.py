@@ -122,12 +122,14 @@ def check_bus_options(
     from eventbus._wire._bindings import ContentMode
 
     where = "EventBus()"
-    if content_mode is not None and not isinstance(content_mode, ContentMode):
+    if content_mode is not None and not (
+        isinstance(content_mode, ContentMode) or content_mode in ("binary", "structured")
+    ):
         raise _bad(
             where,
             "content_mode",
             content_mode,
-            "ContentMode.BINARY, .STRUCTURED or None (the adapter's default)",
+            "ContentMode.BINARY, .STRUCTURED ('binary' / 'structured') or None (the adapter's default)",
         )
     if not _valid_middleware(middleware):
         raise _bad(where, "middleware", middleware, "a list or tuple of Middleware")

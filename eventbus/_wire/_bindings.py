@@ -2,11 +2,13 @@
 
 ``"ce-headers"`` (NATS binary mode of the 1.0.3-wip NATS binding; the in-memory bus)
     Every attribute, ``datacontenttype`` and extensions included, is a header ``ce-<name>``
-    holding the canonical string, percent-encoded: space, ``"``, ``%`` and anything outside
-    U+0021..U+007E become UTF-8 ``%XY``. Decoding accepts lowercase hex and RFC 7230 quoted
-    strings, rejects bad escapes and invalid UTF-8, matches header names in any case, and reads
-    a plain ``content-type`` header as ``datacontenttype`` when ``ce-datacontenttype`` is absent
-    (as sdk-go does). Structured: ``Content-Type: application/cloudevents+json; charset=utf-8``.
+    holding the canonical string *as-is* (UTF-8), as sdk-go's ``protocol/nats_jetstream/v2``
+    writes and reads them and as the JavaScript and Java SDKs' HTTP bindings do: the binding's
+    percent-encoding is read by no official NATS implementation, and decoding escapes would
+    corrupt values with a ``%`` that those SDKs send raw (docs/architecture.md, "ce- header
+    values"). Decoding matches header names in any case and reads a plain ``content-type``
+    header as ``datacontenttype`` when ``ce-datacontenttype`` is absent (as sdk-go does).
+    Structured: ``Content-Type: application/cloudevents+json; charset=utf-8``.
 
 ``"pubsub"`` (Google Cloud Pub/Sub attributes)
     ``ce-<name>`` attributes holding canonical strings *as-is*: the Pub/Sub binding asks for the
@@ -31,8 +33,9 @@
     decoder: ``content-type`` in any case, and a body-only JSON object read as structured.
 
 ``"amqp"`` (AMQP 1.0 / Azure Service Bus application properties)
-    ``cloudEvents_<name>`` with native values (bool, int, str, bytes, datetime); decoding also
-    reads ``cloudEvents:``, canonical strings, bytes keys and bytes values of string attributes,
+    ``cloudEvents:<name>`` (or ``cloudEvents_<name>``: ``amqp_prefix``) with native values
+    (bool, int as AMQP long, str, bytes; timestamps as canonical strings); decoding reads both
+    prefixes, canonical strings, bytes keys and bytes values of string attributes,
     and an int ``time`` as AMQP milliseconds since the epoch. ``datacontenttype`` travels in the
     header ``content-type`` (the AMQP ``properties.content-type``; the adapter maps it).
     Structured: ``content-type: application/cloudevents+json; charset=utf-8``.
@@ -50,17 +53,23 @@ raise only :class:`DecodeError` (``where`` names the header) and its subclass
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, cast
-from urllib.parse import quote, unquote_to_bytes
 
 import msgspec
 
 from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
 from eventbus._toolkit import broker_dedupe_id as dedupe_id
-from eventbus._wire._amqp import COLON_PREFIX, PREFIX, annotate_amqp, decode_amqp, encode_amqp
+from eventbus._wire._amqp import (
+    COLON_PREFIX,
+    DEFAULT_PREFIX,
+    PREFIX,
+    annotate_amqp,
+    check_amqp_prefix,
+    decode_amqp,
+    encode_amqp,
+)
 from eventbus._wire._data import _decoder_for, encode_data
 from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
 from eventbus._wire._format import from_json, read_structured, to_json
@@ -90,7 +99,16 @@ from eventbus._wire._values import (
     unreadable,
 )
 
-__all__ = ["BINDINGS", "ContentMode", "annotate", "decode", "decoder", "encode", "encoder"]
+__all__ = [
+    "BINDINGS",
+    "ContentMode",
+    "annotate",
+    "content_mode",
+    "decode",
+    "decoder",
+    "encode",
+    "encoder",
+]
 
 BINDINGS: Final = ("ce-headers", "pubsub", "sqs", "amqp", "kafka")
 
@@ -127,11 +145,6 @@ _CE_FIELD_KEYS: Final = (
 )
 _CE_KNOWN: Final = frozenset({*_CE_FIELD_KEYS, "content-type"})
 
-# Characters a ce-headers value may carry unescaped: U+0021..U+007E except '"' and '%'.
-_SAFE: Final = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
-_BAD_ESCAPE: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_QUOTED: Final = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
-_QUOTED_PAIR: Final = re.compile(r"\\(.)", re.DOTALL)
 _raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _json_encode: Final = msgspec.json.Encoder().encode
 
@@ -143,21 +156,6 @@ def _unknown(binding: str) -> ConfigurationError:
 
 
 # -- encoding ----------------------------------------------------------------------------------
-
-
-def _is_safe(value: str) -> bool:
-    """Whether ``value`` needs no percent-encoding (all of it in U+0021..U+007E but '"', '%')."""
-    return (
-        value.isascii()
-        and value.isprintable()
-        and " " not in value
-        and '"' not in value
-        and "%" not in value
-    )
-
-
-def _percent_encode(value: str) -> str:
-    return value if _is_safe(value) else quote(value, safe=_SAFE)
 
 
 def _ce_attributes(event: Event[Any]) -> dict[str, str]:
@@ -183,14 +181,7 @@ def _ce_attributes(event: Event[Any]) -> dict[str, str]:
     return out
 
 
-def _ce_headers_binary(event: Event[Any]) -> dict[str, HeaderValue]:
-    out = _ce_attributes(event)
-    if not _is_safe("".join(out.values())):
-        out = {name: _percent_encode(value) for name, value in out.items()}
-    return cast("dict[str, HeaderValue]", out)
-
-
-def _pubsub_binary(event: Event[Any]) -> dict[str, HeaderValue]:
+def _ce_binary(event: Event[Any]) -> dict[str, HeaderValue]:
     return cast("dict[str, HeaderValue]", _ce_attributes(event))
 
 
@@ -199,10 +190,9 @@ def _kafka_binary(event: Event[Any]) -> dict[str, HeaderValue]:
 
 
 _BINARY_ENCODERS: Final[Mapping[str, Callable[[Event[Any]], dict[str, HeaderValue]]]] = {
-    "ce-headers": _ce_headers_binary,
-    "pubsub": _pubsub_binary,
-    "sqs": _pubsub_binary,
-    "amqp": encode_amqp,
+    "ce-headers": _ce_binary,
+    "pubsub": _ce_binary,
+    "sqs": _ce_binary,
     "kafka": _kafka_binary,
 }
 
@@ -222,19 +212,44 @@ def _key(event: Event[Any]) -> str | None:
     return key if type(key) is str else None
 
 
+def content_mode(mode: ContentMode | str) -> ContentMode:
+    """``mode`` as a :class:`ContentMode` ("binary" / "structured" accepted)."""
+    if isinstance(mode, ContentMode):
+        return mode
+    try:
+        return ContentMode(mode)
+    except ValueError:
+        raise ConfigurationError(
+            f"unknown content mode {mode!r}; expected 'binary' or 'structured'"
+        ) from None
+
+
+def _binary_encoder(
+    binding: str, amqp_prefix: str
+) -> Callable[[Event[Any]], dict[str, HeaderValue]]:
+    if binding == "amqp":
+        prefix = check_amqp_prefix(amqp_prefix)
+        return lambda event: encode_amqp(event, prefix)
+    binary = _BINARY_ENCODERS.get(binding)
+    if binary is None:
+        raise _unknown(binding)
+    return binary
+
+
 def encoder(
-    binding: str, mode: ContentMode | str = ContentMode.BINARY
+    binding: str,
+    mode: ContentMode | str = ContentMode.BINARY,
+    *,
+    amqp_prefix: str = DEFAULT_PREFIX,
 ) -> Callable[[Event[Any]], Message]:
-    """The encode function for one binding and mode (``"binary"`` / ``"structured"`` also do)."""
-    if not isinstance(mode, ContentMode):
-        try:
-            mode = ContentMode(mode)
-        except ValueError:
-            raise ConfigurationError(f"unknown content mode {mode!r}") from None
+    """The encode function for one binding and mode (``"binary"`` / ``"structured"`` also do).
+
+    ``amqp_prefix``: the application-property prefix of the ``"amqp"`` binding,
+    ``"cloudEvents:"`` (default) or ``"cloudEvents_"``.
+    """
+    mode = content_mode(mode)
     if mode is _BINARY:
-        binary = _BINARY_ENCODERS.get(binding)
-        if binary is None:
-            raise _unknown(binding)
+        binary = _binary_encoder(binding, amqp_prefix)
 
         def encode_binary(event: Event[Any]) -> Message:
             body = _data_bytes(event.data, event.datacontenttype)
@@ -254,36 +269,25 @@ def encoder(
 _ENCODERS: Final = {(b, m): encoder(b, m) for b in BINDINGS for m in ContentMode}
 
 
-def encode(event: Event[Any], binding: str, mode: ContentMode = ContentMode.BINARY) -> Message:
+def encode(
+    event: Event[Any],
+    binding: str,
+    mode: ContentMode = ContentMode.BINARY,
+    *,
+    amqp_prefix: str = DEFAULT_PREFIX,
+) -> Message:
     """``event`` as a :class:`Message` for ``binding`` (see :data:`BINDINGS`) in ``mode``.
 
     ``key`` is the ``partitionkey`` extension (when a string), ``dedupe_id`` the broker dedupe
     id of the event's source and id (:func:`eventbus.adapter.broker_dedupe_id`).
-    Raises :class:`EncodeError` when data does not fit its ``datacontenttype``.
+    ``amqp_prefix`` as for :func:`encoder`. Raises :class:`EncodeError` when data does not fit
+    its ``datacontenttype``.
     """
-    fn = _ENCODERS.get((binding, mode))
-    return (fn or encoder(binding, mode))(event)
+    fn = _ENCODERS.get((binding, mode)) if amqp_prefix == DEFAULT_PREFIX else None
+    return (fn or encoder(binding, mode, amqp_prefix=amqp_prefix))(event)
 
 
 # -- decoding ----------------------------------------------------------------------------------
-
-
-def _unescape(value: str, where: str) -> str:
-    """Undo RFC 7230 quoting and percent-encoding of a ce-headers value."""
-    if value[:1] == '"':
-        m = _QUOTED.fullmatch(value)
-        if m is None:
-            raise DecodeError("malformed quoted string", where=where)
-        value = _QUOTED_PAIR.sub(r"\1", m.group(1))
-    if "%" not in value:
-        return value
-    bad = _BAD_ESCAPE.search(value)
-    if bad is not None:
-        raise DecodeError(f"invalid percent-escape at offset {bad.start()}", where=where)
-    try:
-        return unquote_to_bytes(value).decode("utf-8")
-    except UnicodeError:
-        raise DecodeError("percent-encoded bytes are not valid UTF-8", where=where) from None
 
 
 def _lower_keys(headers: Mapping[Any, Any]) -> dict[str, Any]:
@@ -295,10 +299,9 @@ def _lower_keys(headers: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
-def _clean(value: object, where: str, escaped: bool) -> str:
-    """A received ce- header value as text, unescaped for ce-headers."""
-    raw = text(value, where)
-    return _unescape(raw, where) if escaped else raw
+def _clean(value: object, where: str) -> str:
+    """A received ce- header value as text (bytes as UTF-8)."""
+    return text(value, where)
 
 
 class _CeFields(
@@ -350,9 +353,7 @@ def _shape_of(names: tuple[Any, ...]) -> _Shape | None:
     return ext
 
 
-def _decode_ce_fast(
-    headers: Mapping[Any, Any], body: bytes, data_type: Any, escaped: bool
-) -> Event[Any] | None:
+def _decode_ce_fast(headers: Mapping[Any, Any], body: bytes, data_type: Any) -> Event[Any] | None:
     """The usual binary message (lower-case keys, plain str values, RFC 3339 time with at most
     microseconds) decoded with msgspec doing the attribute work; None means "take the slow path",
     which decides every other case and words every error."""
@@ -371,8 +372,6 @@ def _decode_ce_fast(
     try:
         values = "".join(headers.values())
     except TypeError:
-        return None
-    if escaped and ("%" in values or '"' in values):
         return None
     try:
         f = _to_fields(headers, _CeFields)
@@ -427,11 +426,9 @@ def _decode_ce_fast(
     _set(event, "type", f.type)
     _set(event, "subject", subject)
     _set(event, "dataschema", schema)
-    _set(
-        event,
-        "datacontenttype",
-        dct or (OCTET_STREAM if type(data) is bytes else JSON_CONTENT_TYPE),
-    )
+    if dct is None and data is not None:
+        dct = OCTET_STREAM if type(data) is bytes else JSON_CONTENT_TYPE
+    _set(event, "datacontenttype", dct)
     _set(event, "time", time)
     _set(event, "extensions", ext)
     _set(event, "data", data)
@@ -448,7 +445,6 @@ def _decode_ce_slow(
     headers: Mapping[Any, Any],
     body: bytes,
     data_type: Any,
-    escaped: bool,
     names: Callable[[str], str] | None = None,
 ) -> Event[Any]:
     """Every case, every error worded; the reference ``_decode_ce_fast`` must agree with."""
@@ -483,16 +479,13 @@ def _decode_ce_slow(
     if fields.count(None) == 8 and no_values(ext) and looks_structured(body):
         return from_json(body, data_type)
     try:
-        joined = "".join(h.values())
-        clean = not escaped or ("%" not in joined and '"' not in joined)
+        "".join(h.values())
     except TypeError:  # a value that is not a str
-        clean = False
-    if not clean:
         fields = tuple(
-            None if v is None else _clean(v, key, escaped)
+            None if v is None else _clean(v, key)
             for v, key in zip(fields, _CE_FIELD_KEYS, strict=True)
         )
-        ext = {n: _clean(v, "ce-" + n, escaped) for n, v in ext.items()}
+        ext = {n: _clean(v, "ce-" + n) for n, v in ext.items()}
     specversion, id_, source, type_, subject, dataschema, dct, time = fields
     if time is not None:
         time = parse_time_text(time, "ce-time")
@@ -535,26 +528,13 @@ def _own_structured(headers: Mapping[Any, Any]) -> bool:
     return True
 
 
-def _decode_ce_headers(message: Message, data_type: Any = None) -> Event[Any]:
+def _decode_ce(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
         if _own_structured(headers):
             return from_json(body, data_type)
-        fast = _decode_ce_fast(headers, body, data_type, True)
-        return fast if fast is not None else _decode_ce_slow(headers, body, data_type, True)
-    except DecodeError:
-        raise
-    except Exception as exc:
-        raise unreadable(exc) from exc
-
-
-def _decode_pubsub(message: Message, data_type: Any = None) -> Event[Any]:
-    headers, body = message.headers, message.body
-    try:
-        if _own_structured(headers):
-            return from_json(body, data_type)
-        fast = _decode_ce_fast(headers, body, data_type, False)
-        return fast if fast is not None else _decode_ce_slow(headers, body, data_type, False)
+        fast = _decode_ce_fast(headers, body, data_type)
+        return fast if fast is not None else _decode_ce_slow(headers, body, data_type)
     except DecodeError:
         raise
     except Exception as exc:
@@ -573,10 +553,10 @@ def _decode_amqp(message: Message, data_type: Any = None) -> Event[Any]:
 def _decode_kafka(message: Message, data_type: Any = None) -> Event[Any]:
     try:
         headers, body = to_ce_form(message.headers), message.body
-        fast = _decode_ce_fast(headers, body, data_type, False)
+        fast = _decode_ce_fast(headers, body, data_type)
         if fast is not None:
             return fast
-        return _decode_ce_slow(headers, body, data_type, False, kafka_name)
+        return _decode_ce_slow(headers, body, data_type, kafka_name)
     except DecodeError as exc:
         raise kafka_where(exc) from None
     except Exception as exc:
@@ -584,9 +564,9 @@ def _decode_kafka(message: Message, data_type: Any = None) -> Event[Any]:
 
 
 _DECODERS: Final[Mapping[str, Callable[[Message, Any], Event[Any]]]] = {
-    "ce-headers": _decode_ce_headers,
-    "pubsub": _decode_pubsub,
-    "sqs": _decode_pubsub,
+    "ce-headers": _decode_ce,
+    "pubsub": _decode_ce,
+    "sqs": _decode_ce,
     "amqp": _decode_amqp,
     "kafka": _decode_kafka,
 }
@@ -670,14 +650,13 @@ def _annotate_json(body: bytes, values: Mapping[str, ExtensionValue]) -> bytes |
     return json_encode(members)
 
 
-def _sendable(value: Any, escape: bool) -> Any:
+def _sendable(value: Any) -> Any:
     """A received header value as a string a ce- transport can send again: invalid UTF-8
-    percent-encoded (ce-headers) or replaced, a repeated header's values joined."""
+    replaced, a repeated header's values joined."""
     if isinstance(value, bytes | bytearray):
-        raw = bytes(value)
-        return quote(raw, safe=_SAFE) if escape else raw.decode("utf-8", "replace")
+        return bytes(value).decode("utf-8", "replace")
     if isinstance(value, list | tuple):
-        return ", ".join(str(_sendable(v, escape)) for v in value)
+        return ", ".join(str(_sendable(v)) for v in value)
     return value
 
 
@@ -688,16 +667,14 @@ def _annotate_headers(
         return annotate_amqp(headers, values)
     prefix = KAFKA_PREFIX if binding == "kafka" else "ce-"
     drop = {prefix + n for n in values}
-    escape = binding == "ce-headers"
     text_only = binding != "kafka"  # Kafka header values are bytes anyway
     out = {
-        k: v if type(v) is str or not text_only else _sendable(v, escape)
+        k: v if type(v) is str or not text_only else _sendable(v)
         for k, v in headers.items()
         if (key_text(k) or "").lower() not in drop
     }
     for name, value in values.items():
-        wire = to_canonical(value)
-        out[prefix + name] = _percent_encode(wire) if escape else wire
+        out[prefix + name] = to_canonical(value)
     return out
 
 

@@ -42,8 +42,8 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
     """One CloudEvent: context attributes, extensions and data.
 
     ``id`` (a fresh UUID-v4-shaped string), ``time`` (now, UTC), ``specversion`` ("1.0") and
-    ``datacontenttype`` ("application/octet-stream" for bytes data, else "application/json")
-    are defaulted. Pass ``time=None`` to leave ``time`` unset. ``data`` may be a msgspec Struct,
+    ``datacontenttype`` ("application/octet-stream" for bytes data, other data
+    "application/json"; an event without data gets none) are defaulted. Pass ``time=None`` to leave ``time`` unset. ``data`` may be a msgspec Struct,
     a dataclass, a dict/list, a str, bytes or None. Construction validates every attribute and
     raises one :class:`InvalidEventError` listing every problem.
 
@@ -106,7 +106,7 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
                 self._validate()
                 return
             msgspec.structs.force_setattr(self, "extensions", dict(ext))
-        if ct is None:
+        if ct is None and self.data is not None:
             default = OCTET_STREAM if isinstance(self.data, bytes) else JSON_CONTENT_TYPE
             msgspec.structs.force_setattr(self, "datacontenttype", default)
 
@@ -168,7 +168,7 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
                 msgspec.structs.force_setattr(self, "extensions", dict(ext))
         if problems:
             raise InvalidEventError(problems)
-        if self.datacontenttype is None:
+        if self.datacontenttype is None and self.data is not None:
             default = OCTET_STREAM if isinstance(self.data, bytes) else JSON_CONTENT_TYPE
             msgspec.structs.force_setattr(self, "datacontenttype", default)
 

@@ -192,11 +192,16 @@ def set_data(event: Event[Any], data: Any, defaulted_type: bool) -> Event[Any]:
     """Put decoded ``data`` into a just-built ``event`` (built with ``data=None``).
 
     Data is decoded only after the attributes proved valid, so attribute errors win.
-    ``defaulted_type``: ``datacontenttype`` was absent, so bytes data makes it
-    ``application/octet-stream`` as ``Event`` would have.
+    ``defaulted_type``: ``datacontenttype`` was absent, so data gets the default ``Event``
+    gives (``application/octet-stream`` for bytes, else ``application/json``); an event
+    without data keeps none.
     """
     if data is not None:
         _set(event, "data", data)
-        if defaulted_type and isinstance(data, bytes):
-            _set(event, "datacontenttype", OCTET_STREAM)
+        if defaulted_type:
+            _set(
+                event,
+                "datacontenttype",
+                OCTET_STREAM if isinstance(data, bytes) else JSON_CONTENT_TYPE,
+            )
     return event

@@ -68,7 +68,6 @@ def test_attributes_and_extension_types() -> None:
         "id": "1",
         "source": "/s",
         "type": "t",
-        "datacontenttype": "application/json",
         "dataschema": "https://example.com/s.json",
         "subject": "sub",
         "time": "2024-05-01T12:30:00.123456Z",
@@ -150,7 +149,7 @@ def test_null_members_are_unset() -> None:
     assert event.time is None
     assert event.data is None
     assert event.extensions == {}
-    assert event.datacontenttype == "application/json"
+    assert event.datacontenttype is None  # no data: none is invented
 
 
 def test_json_data_string_stays_a_string() -> None:

@@ -120,8 +120,9 @@ def _json_extension(value: Any) -> Any:
 def expected(event: Event[Any], binding: str, structured: bool) -> Event[Any]:
     """``event`` as a decoder sees it after the given binding and mode.
 
-    Header bindings carry extensions as canonical strings (AMQP keeps native types); the JSON
-    format keeps booleans and integers. Binary mode reads an empty body as "no data".
+    Header bindings carry extensions as canonical strings (AMQP keeps native types but sends
+    timestamps as strings); the JSON format keeps booleans and integers. Binary mode reads an
+    empty body as "no data".
     """
     if structured:
         return event.replace(
@@ -129,6 +130,13 @@ def expected(event: Event[Any], binding: str, structured: bool) -> Event[Any]:
         )
     if binding != "amqp":
         event = event.replace(extensions={k: to_canonical(v) for k, v in event.extensions.items()})
+    elif any(isinstance(v, datetime) for v in event.extensions.values()):
+        event = event.replace(
+            extensions={
+                k: to_canonical(v) if isinstance(v, datetime) else v
+                for k, v in event.extensions.items()
+            }
+        )
     if event.data == b"" or (event.data == "" and not is_json_type(event.datacontenttype)):
         event = event.replace(data=None)
     return event

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from eventbus.adapter import Capabilities, Semantic, Support
 from eventbus_nats._config import Mode
 from eventbus_nats._names import DEFAULT_MAX_PAYLOAD, limits_for
@@ -48,12 +50,18 @@ _CORE = {
     Semantic.GROUP_ADMIN: _U,  # queue groups exist only while subscribed
 }
 
-JETSTREAM = Capabilities(_JETSTREAM, limits_for(DEFAULT_MAX_PAYLOAD), binding="ce-headers")
-CORE = Capabilities(_CORE, limits_for(DEFAULT_MAX_PAYLOAD), binding="ce-headers")
+# Structured by default: sdk-go's protocol/nats/v2 reads nothing else, and the 1.0.2 NATS binding
+# knows no other mode (docs/architecture.md, "Content mode per broker"; docs/interop.md).
+JETSTREAM = Capabilities(
+    _JETSTREAM, limits_for(DEFAULT_MAX_PAYLOAD), binding="ce-headers", content_mode="structured"
+)
+CORE = Capabilities(
+    _CORE, limits_for(DEFAULT_MAX_PAYLOAD), binding="ce-headers", content_mode="structured"
+)
 
 
 def capabilities_for(mode: Mode, max_payload: int = DEFAULT_MAX_PAYLOAD) -> Capabilities:
     base = JETSTREAM if mode == "jetstream" else CORE
     if max_payload == DEFAULT_MAX_PAYLOAD:
         return base
-    return Capabilities(base.semantics, limits_for(max_payload), binding=base.binding)
+    return replace(base, limits=limits_for(max_payload))

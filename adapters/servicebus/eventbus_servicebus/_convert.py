@@ -1,10 +1,13 @@
 """``Message`` to and from the SDK's messages (the bus encodes with the "amqp" binding).
 
 Out: the header ``content-type`` becomes the AMQP ``properties.content-type``; every other
-header an application property, value as it is (native bool/int/str/bytes/datetime).
+header an application property, value as it is (native bool/str/bytes/datetime), except that an
+int goes out as an AMQP ``long``, as the CloudEvents AMQP binding maps Integer (the SDK's encoder
+would pick the 32-bit ``int``; its typed-value form ``{"TYPE": "LONG", "VALUE": n}`` says long).
 ``dedupe_id`` becomes the MessageId (duplicate detection); ``key`` the SessionId.
 
-In: application properties become headers again. The SDK returns property names and string
+In: application properties become headers again; a message without a body section has an
+empty body (an event without data). The SDK returns property names and string
 values as ``bytes`` (and binary values as ``bytes`` too, indistinguishably): names are decoded,
 and values that are valid UTF-8 become ``str``. A timestamp with sub-millisecond digits is sent as
 its canonical RFC 3339 string (receivers must accept both forms), since an AMQP timestamp
@@ -26,6 +29,8 @@ from eventbus.adapter import HeaderValue, Message
 
 __all__ = ["ATTEMPTS_PROPERTY", "from_received", "session_for", "to_servicebus"]
 
+# The SDK's AMQP encoder takes {"TYPE": ..., "VALUE": ...} for a value of a given AMQP type.
+_TYPE, _VALUE, _LONG = "TYPE", "VALUE", "LONG"
 #: Attempts made before a scheduled copy (queues' delayed redelivery); not shown as a header.
 ATTEMPTS_PROPERTY = "eventbus-attempts"
 _MAX_SESSION_ID = 128
@@ -62,6 +67,8 @@ def to_servicebus(message: Message, extra: Mapping[str, Any] | None = None) -> S
             # Only a received AMQP timestamp (milliseconds) is an int this large (CloudEvents
             # integers are 32-bit); the SDK sends ints as AMQP int, so send it as a timestamp.
             properties[name] = datetime.fromtimestamp(value / 1000, UTC)
+        elif type(value) is int:
+            properties[name] = {_TYPE: _LONG, _VALUE: value}
         else:
             properties[name] = value
     if extra:
@@ -93,6 +100,8 @@ def _text(value: Any) -> Any:
 
 def body_of(received: ServiceBusReceivedMessage) -> bytes:
     body = received.body
+    if body is None:  # no body section: an event without data
+        return b""
     if isinstance(body, bytes | bytearray):
         return bytes(body)
     if isinstance(body, str):

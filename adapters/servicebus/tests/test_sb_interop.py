@@ -63,7 +63,10 @@ def test_adapter_output_decodes_with_the_cloudevents_sdk(sb_broker: ServiceBusTe
     assert len(received) == 2
     binary, structured = received
     assert binary.content_type == "application/json"
-    assert "cloudEvents_id" in binary.properties and "content-type" not in binary.properties
+    # the default prefix is the one sdk-go and Java read (docs/interop.md)
+    assert "cloudEvents:id" in binary.properties and "content-type" not in binary.properties
+    # Integer -> AMQP long (proton reads an AMQP int as its int32 type, a long as int)
+    assert type(binary.properties["cloudEvents:priority"]) is int
     expected_id = broker_dedupe_id(sent[ContentMode.BINARY].source, sent[ContentMode.BINARY].id)
     assert binary.id == expected_id  # MessageId = the dedupe id (duplicate detection)
     assert binary.group_id == "k-1"  # SessionId = partition key
@@ -129,3 +132,71 @@ def test_cloudevents_sdk_output_reaches_a_handler(sb_broker: ServiceBusTestBroke
     assert event.time == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert event.data == {"hello": "world"}
     assert event.extensions["region"] == "eu"
+
+
+def test_amqp_prefix_switch_per_bus_and_channel(sb_broker: ServiceBusTestBroker) -> None:
+    channel = f"interop.t{uuid.uuid4().hex[:8]}"
+    other = f"{channel}.jms"
+    events = [Event(type=t, source="/p", data={"n": 1}) for t in (channel, other)]
+
+    async def scenario(url: str, **options: Any) -> None:
+        async with EventBus(url, **options) as bus:
+            for event in events:
+                await bus.publish(event)
+
+    base = sb_url(sb_broker)
+    asyncio.run(scenario(f"{base}&amqp_prefix.{other}=cloudEvents_"))
+    asyncio.run(
+        scenario(
+            base,
+            amqp_prefix="cloudEvents_",
+            channel_options={other: {"amqp_prefix": "cloudEvents:"}},
+        )
+    )
+    keys = [sorted(m.properties)[0] for e in (channel, other) for m in sb_broker.received(e)]
+    # URL run: channel default ":", other "_"; Python run: bus "_", other ":"
+    assert [k.split("id")[0] if "id" in k else k[:12] for k in keys] == [
+        "cloudEvents:",
+        "cloudEvents_",
+        "cloudEvents_",
+        "cloudEvents:",
+    ]
+
+
+def test_a_message_without_a_body_section_is_an_event_without_data(
+    sb_broker: ServiceBusTestBroker,
+) -> None:
+    from proton import Message as ProtonMessage
+    from proton.utils import BlockingConnection
+
+    channel = f"interop.t{uuid.uuid4().hex[:8]}"
+    message = ProtonMessage(
+        properties={
+            "cloudEvents:specversion": "1.0",
+            "cloudEvents:id": "no-body-1",
+            "cloudEvents:source": "/go",
+            "cloudEvents:type": channel,
+        }
+    )
+    assert message.body is None
+
+    async def scenario() -> list[Event[Any]]:
+        got: list[Event[Any]] = []
+        async with EventBus(sb_url(sb_broker)) as bus:
+
+            async def handler(event: Event[Any]) -> None:
+                got.append(event)
+
+            await bus.subscribe(channel, handler)
+            connection = BlockingConnection(f"{sb_broker.host}:{sb_broker.port}", timeout=30)
+            try:
+                connection.create_sender(channel).send(message)
+            finally:
+                connection.close()
+            await wait_until(lambda: len(got) == 1, what="the event")
+        return got
+
+    (event,) = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert event.id == "no-body-1"
+    assert event.data is None
+    assert event.datacontenttype is None
