@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -31,16 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("adapters", help="list installed adapters, their schemes and capabilities")
     sub.add_parser("demo", help="run a small order flow on the in-memory bus")
 
-    pub = sub.add_parser("publish", help="publish one event and print its id")
-    pub.add_argument("url")
-    pub.add_argument("--type", required=True, dest="event_type")
-    pub.add_argument("--source", required=True)
-    pub.add_argument("--data", default=None, help="JSON data")
-    pub.add_argument("--subject")
-    pub.add_argument("--id", dest="event_id")
-    pub.add_argument("--datacontenttype")
-    pub.add_argument("--extension", action="append", default=[], metavar="NAME=VALUE")
-    pub.add_argument("--structured", action="store_true", help="structured content mode")
+    from eventbus._publish_cli import add_parser as add_publish_parser
+
+    add_publish_parser(sub)
 
     tail = sub.add_parser("tail", help="print received events as JSON lines")
     tail.add_argument("url")
@@ -69,21 +61,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _parse_extension(text: str) -> tuple[str, Any]:
-    name, sep, raw = text.partition("=")
-    if not sep:
-        raise ConfigurationError(f"--extension {text!r}: expected NAME=VALUE")
-    value: Any = raw
-    if raw in ("true", "false"):
-        value = raw == "true"
-    else:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = raw
-    return name, value
-
-
 def _cmd_adapters() -> int:
     from eventbus._plugins import adapter_infos
 
@@ -105,33 +82,9 @@ def _cmd_adapters() -> int:
 
 
 async def _publish(args: argparse.Namespace) -> int:
-    from eventbus._bus._eventbus import EventBus
-    from eventbus._wire._bindings import ContentMode
-    from eventbus._wire._event import Event
+    from eventbus._publish_cli import publish
 
-    data = None
-    if args.data is not None:
-        try:
-            data = json.loads(args.data)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"--data is not valid JSON: {exc}") from None
-    extensions = dict(_parse_extension(e) for e in args.extension)
-    fields: dict[str, Any] = {}
-    if args.event_id:
-        fields["id"] = args.event_id
-    event = Event(
-        type=args.event_type,
-        source=args.source,
-        data=data,
-        subject=args.subject,
-        datacontenttype=args.datacontenttype,
-        extensions=extensions,
-        **fields,
-    )
-    mode = ContentMode.STRUCTURED if args.structured else None  # None: the adapter's default
-    async with EventBus(args.url, content_mode=mode) as bus:
-        await bus.publish(event)
-    print(event.id)
+    print(await publish(args))
     return EXIT_OK
 
 
