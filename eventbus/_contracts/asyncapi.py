@@ -6,7 +6,7 @@ attributes as headers) and ``<type>.v<N>.structured`` (the whole CloudEvent as p
 ``send`` and/or ``receive`` operation per channel. ``servers`` come from the URLs given
 (``nats://``, ``pubsub://PROJECT``, ``servicebus://NAMESPACE`` or ``amqps://``, ``kafka://``);
 the broker decides the header names (``ce-`` headers on NATS, ``ce-`` attributes on Pub/Sub,
-``cloudEvents_`` application properties on AMQP 1.0 / Service Bus, ``ce_`` on Kafka), read off
+``cloudEvents:`` application properties on AMQP 1.0 / Service Bus, ``ce_`` on Kafka), read off
 eventbus's own encoders, and the bindings (NATS operation, Google Pub/Sub and Kafka message).
 Messages carry the registry's valid examples as sent, and deprecated types and versions say so
 (the deprecation extension in the headers, ``deprecated`` on the payload schema).

@@ -43,7 +43,8 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
 
     ``id`` (a fresh UUID-v4-shaped string), ``time`` (now, UTC), ``specversion`` ("1.0") and
     ``datacontenttype`` ("application/octet-stream" for bytes data, other data
-    "application/json"; an event without data gets none) are defaulted. Pass ``time=None`` to leave ``time`` unset. ``data`` may be a msgspec Struct,
+    "application/json"; an event without data gets none) are defaulted. Pass ``time=None`` to
+    leave ``time`` unset. ``data`` may be a msgspec Struct,
     a dataclass, a dict/list, a str, bytes or None. Construction validates every attribute and
     raises one :class:`InvalidEventError` listing every problem.
 
@@ -77,6 +78,9 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
                 + ("" if schema is None else schema)
             )
         except TypeError:  # some attribute is not a str
+            self._validate()
+            return
+        if type(joined) is not str:  # numbers added up: not strings either
             self._validate()
             return
         time, ext = self.time, self.extensions

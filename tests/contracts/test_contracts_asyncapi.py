@@ -27,7 +27,7 @@ DEPRECATED_TYPE = "com.example.shop.order.shipped"
 SERVERS = {
     "nats": ("nats://svc:s3cret-pass@nats.internal:4222", "ce-type"),
     "pubsub": ("pubsub://shop-prod", "ce-type"),
-    "servicebus": ("servicebus://shop", "cloudEvents_type"),
+    "servicebus": ("servicebus://shop", "cloudEvents:type"),
     "kafka": ("kafka://kafka.internal:9092", "ce_type"),
 }
 
@@ -105,7 +105,7 @@ def test_deprecated_types_say_so_everywhere(
     parse(document, asyncapi_modules, tmp_path)
     message = document["components"]["messages"][f"{DEPRECATED_TYPE}.v1"]
     assert message["x-eventbus-deprecated"] is True and message["payload"]["schema"]["deprecated"]
-    assert message["headers"]["properties"]["cloudEvents_deprecated"] == {
+    assert message["headers"]["properties"]["cloudEvents:deprecated"] == {
         "type": "boolean",
         "const": True,
     }
@@ -113,7 +113,7 @@ def test_deprecated_types_say_so_everywhere(
     current = document["components"]["messages"][f"{SHIPPED_TYPE}.v3"]
     assert (
         "x-eventbus-deprecated" not in current
-        and "cloudEvents_deprecated" not in current["headers"]["properties"]
+        and "cloudEvents:deprecated" not in current["headers"]["properties"]
     )
 
 
