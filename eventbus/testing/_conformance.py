@@ -472,7 +472,6 @@ class AdapterConformance(RequestReplyChecks):
             calls = 0
             async with EventBus(bus_url, retry=RetryPolicy.never()) as bus:
                 real_limit = bus.capabilities.limits.max_message_bytes or limit
-                mode = bus.content_mode  # the adapter's default (structured on NATS)
 
                 async def poison(event: Event[Any]) -> None:
                     nonlocal calls

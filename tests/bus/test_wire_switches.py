@@ -8,10 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from eventbus._middleware import ConsumeContext, ConsumeNext, Middleware
-from eventbus._wireopts import WireOptions, split_wire_options
 
 from eventbus import ConfigurationError, ContentMode, Event, EventBus, Message, Router
+from eventbus._bus._middleware import ConsumeContext, ConsumeNext, Middleware
+from eventbus._bus._wireopts import WireOptions, split_wire_options
 from eventbus.testing import wait_until
 
 

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from eventbus import Event
-from eventbus._data import encode_data
-from eventbus._types import format_time, parse_time, to_canonical
+from eventbus._wire._data import encode_data
+from eventbus._wire._types import format_time, parse_time, to_canonical
 
 Wire = dict[str, Any]
 

@@ -37,8 +37,8 @@ from pstest_launcher import PstestServer
 from sb_broker import ServiceBusTestBroker
 
 from eventbus import Event, EventBus, Router
-from eventbus._bindings import ContentMode, decode, encode
-from eventbus._message import Message
+from eventbus._wire._bindings import ContentMode, decode, encode
+from eventbus._wire._message import Message
 
 PATTERN = "dev.eventbus.interop.>"
 
@@ -419,7 +419,7 @@ def _wire_of_sdk(event: Any) -> Wire:
         if value is None:
             continue
         if hasattr(value, "isoformat"):
-            from eventbus._types import format_time
+            from eventbus._wire._types import format_time
 
             out["attributes"][name] = {"type": "timestamp", "value": format_time(value)}
         elif isinstance(value, bool):
