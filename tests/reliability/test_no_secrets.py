@@ -47,7 +47,9 @@ def _secret(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.text(alphabet, min_size=5, max_size=24).map(lambda s: _MARK + s)
 
 
-_SCHEMES = st.sampled_from(["nats", "memory", "pubsub", "servicebus", "postgresql", "redis", "x"])
+_SCHEMES = st.sampled_from(
+    ["nats", "memory", "pubsub", "servicebus", "kafka", "postgresql", "redis", "x"]
+)
 _SEPARATORS = st.sampled_from(["://", ":/", ":", ""])
 _TAILS = st.sampled_from(["", ":4222", ":4222?mode=core", "/db", "/db?sslmode=disable", "?a=1#f"])
 _SECRET_PARAMS = st.sampled_from(
@@ -199,6 +201,7 @@ def test_redact_url_hides_the_secret_of_every_shape(case: tuple[str, str]) -> No
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SHAPES)
 def test_buses_and_adapter_parsers_never_show_the_secret(case: tuple[str, str]) -> None:
+    from eventbus_kafka import parse_kafka_url
     from eventbus_nats import parse_nats_url
     from eventbus_pubsub import parse_pubsub_url
     from eventbus_servicebus import parse_servicebus_url
@@ -206,9 +209,10 @@ def test_buses_and_adapter_parsers_never_show_the_secret(case: tuple[str, str]) 
     from eventbus._memory._url import parse_memory_url
 
     secret, url = case
+    parsers = (parse_nats_url, parse_pubsub_url, parse_servicebus_url, parse_memory_url)
     with _no_secret_logged(secret):
         _check(secret, lambda: EventBus(url))
-        for parse in (parse_nats_url, parse_pubsub_url, parse_servicebus_url, parse_memory_url):
+        for parse in (*parsers, parse_kafka_url):
             _check(secret, lambda parse=parse: parse(url))  # type: ignore[misc]
 
 

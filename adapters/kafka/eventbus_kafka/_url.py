@@ -61,7 +61,8 @@ def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
     if not hostlist:
         raise ConfigurationError(f"the Kafka URL names no broker: {shown}")
     servers = []
-    for entry in hostlist.split(","):
+    # Errors point at the entry by its position: its text may be a password without its host.
+    for number, entry in enumerate(hostlist.split(","), 1):
         host, port = entry, str(_DEFAULT_PORT)
         if entry.startswith("["):  # [IPv6]:port
             end = entry.find("]")
@@ -70,13 +71,13 @@ def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
             host, rest = entry[: end + 1], entry[end + 1 :]
             if rest:
                 if not rest.startswith(":"):
-                    raise ConfigurationError(f"bad broker {entry!r} in the Kafka URL {shown}")
+                    raise ConfigurationError(f"bad broker #{number} in the Kafka URL {shown}")
                 port = rest[1:]
         elif ":" in entry:
             host, port = entry.rsplit(":", 1)
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigurationError(
-                f"bad broker {entry!r} in the Kafka URL {shown}: expected host[:port]"
+                f"bad broker #{number} in the Kafka URL {shown}: expected host[:port]"
             )
         servers.append(f"{host}:{int(port)}")
     return tuple(servers)
