@@ -75,6 +75,7 @@ from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _exten
 from eventbus._wire._format import from_json, read_structured, to_json
 from eventbus._wire._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form
 from eventbus._wire._message import HeaderValue, Message
+from eventbus._wire._pydantic import enc_hook
 from eventbus._wire._types import (
     _BAD_CHARS_RE,
     ExtensionValue,
@@ -146,7 +147,7 @@ _CE_FIELD_KEYS: Final = (
 _CE_KNOWN: Final = frozenset({*_CE_FIELD_KEYS, "content-type"})
 
 _raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
-_json_encode: Final = msgspec.json.Encoder().encode
+_json_encode: Final = msgspec.json.Encoder(enc_hook=enc_hook).encode
 
 
 def _unknown(binding: str) -> ConfigurationError:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from eventbus._errors import DataDecodeError, EncodeError
+from eventbus._wire._pydantic import enc_hook, is_model_class, model_decoder, validate_model
 
 __all__ = [
     "convert_data",
@@ -20,7 +21,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-_json_encode = msgspec.json.Encoder().encode
+_json_encode = msgspec.json.Encoder(enc_hook=enc_hook).encode
 _generic_decode = msgspec.json.Decoder().decode
 
 
@@ -64,6 +65,8 @@ def encode_data(data: Any, content_type: str | None) -> bytes:
 
 @lru_cache(maxsize=512)
 def _decoder_for(kind: Any) -> msgspec.json.Decoder[Any]:
+    if is_model_class(kind):
+        return model_decoder(kind)  # type: ignore[return-value]  # the same decode()
     return msgspec.json.Decoder(kind)
 
 
@@ -73,7 +76,7 @@ def type_name(kind: Any) -> str:
 
 def data_type_problem(kind: Any) -> str | None:
     """Why event data cannot be decoded into ``kind`` (msgspec does not support it), or None."""
-    if kind is None or kind is Any:
+    if kind is None or kind is Any or is_model_class(kind):
         return None
     try:
         msgspec.json.Decoder(kind)
@@ -142,6 +145,8 @@ def convert_data(value: Any, kind: type[T]) -> T:
     except TypeError:
         pass
     try:
+        if is_model_class(kind):
+            return cast(T, validate_model(value, kind))
         return msgspec.convert(value, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise _data_error(exc) from None

@@ -13,11 +13,18 @@ from typing import Any, Final
 import msgspec
 
 from eventbus._errors import DataDecodeError, DecodeError, EncodeError, InvalidEventError
-from eventbus._wire._data import _data_error, _unsupported, decode_data, encode_data
+from eventbus._wire._data import (
+    _data_error,
+    _unsupported,
+    convert_data,
+    decode_data,
+    encode_data,
+)
 from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event
+from eventbus._wire._pydantic import enc_hook, is_model_class
 from eventbus._wire._types import ExtensionValue, parse_time, to_canonical
 
-json_encode: Final = msgspec.json.Encoder().encode
+json_encode: Final = msgspec.json.Encoder(enc_hook=enc_hook).encode
 json_decode: Final = msgspec.json.Decoder().decode
 
 # -- attribute values --------------------------------------------------------------------------
@@ -135,6 +142,8 @@ def coerce_data(value: Any, ctype: str | None, data_type: Any) -> Any:
             return value
     except TypeError:
         pass
+    if is_model_class(data_type):
+        return convert_data(value, data_type)
     try:
         return msgspec.convert(value, data_type)
     except msgspec.ValidationError as exc:
