@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib.metadata import entry_points
 from types import ModuleType
 from urllib.parse import urlsplit
 
@@ -44,6 +45,27 @@ def plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+@lru_cache(maxsize=32)
+def _plugin_for_scheme(scheme: str) -> pluggy.PluginManager | None:
+    """A plugin manager holding only the plugin whose entry point is named ``scheme`` (the
+    convention of every adapter distribution): ``EventBus("memory://")`` then imports no
+    other adapter's SDK. None when no entry point has that name."""
+    module: object | None = None
+    if scheme == "memory":
+        module = _builtin_plugins()[0]
+    else:
+        for ep in entry_points(group=_hookspecs.ENTRY_POINT_GROUP):
+            if ep.name == scheme:
+                module = ep.load()
+                break
+    if module is None:
+        return None
+    pm = pluggy.PluginManager(_hookspecs.PROJECT)
+    pm.add_hookspecs(_hookspecs)
+    pm.register(module)
+    return pm
+
+
 def adapter_infos(pm: pluggy.PluginManager | None = None) -> dict[str, AdapterInfo]:
     """Installed adapters by scheme (the first plugin to claim a scheme wins)."""
     pm = pm or plugin_manager()
@@ -65,6 +87,11 @@ def create_adapter(url: str, pm: pluggy.PluginManager | None = None) -> Adapter:
             f"{redact_url(url)!r} has no scheme; use e.g. memory://, nats://host:4222, "
             "pubsub://project-id or servicebus://namespace"
         )
+    if pm is None:  # only the plugin the URL names, when its entry point is named after it
+        one = _plugin_for_scheme(scheme)
+        found = adapter_infos(one).get(scheme) if one is not None else None
+        if found is not None:
+            return found.factory(url)
     infos = adapter_infos(pm)
     info = infos.get(scheme)
     if info is None:
