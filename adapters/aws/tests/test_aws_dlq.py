@@ -20,6 +20,10 @@ from eventbus import Event, EventBus, Router
 from eventbus.testing._dlq_checks import DeadLetterToolingChecks, cli
 
 DEAD = 60
+# Replay takes dead letters by receiving them until none came for --idle seconds; one moto
+# ReceiveMessage can take over a second on a loaded machine (docs/adapters/aws.md), so the
+# checks' 0.5 s is raised (the last --idle given wins).
+IDLE = ("--idle", "5")
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ async def _names(url: str) -> tuple[set[str], set[str]]:
 def test_list_is_a_read_and_replay_moves_without_loss(checks: DeadLetterToolingChecks) -> None:
     checks.fill()
     assert checks.check_list_is_a_read() == [DEAD, DEAD, DEAD]
-    result = checks.replay("--limit", "20", "--to", checks.target)
+    result = checks.replay(*IDLE, "--limit", "20", "--to", checks.target)
     assert result.code == 0, result.err
     assert "replayed 20, skipped 0" in result.err
     assert checks.check_list_is_a_read() == [DEAD - 20] * 3
@@ -65,10 +69,10 @@ def test_replay_refuses_a_topic_without_a_group_and_reads_create_nothing(
 
     asyncio.run(publish_once())
     before = asyncio.run(_names(checks.url))
-    refused = checks.replay("--limit", "10", "--to", checks.nowhere)
+    refused = checks.replay(*IDLE, "--limit", "10", "--to", checks.nowhere)
     assert refused.code == 2
     assert f"refusing to replay to {checks.nowhere!r}" in refused.err
-    missing = checks.replay("--limit", "10", "--to", f"{checks.root}.never")
+    missing = checks.replay(*IDLE, "--limit", "10", "--to", f"{checks.root}.never")
     assert missing.code == 2 and "does not exist" in missing.err
     listed = cli("dlq", "list", checks.url, checks.typo)
     assert listed.code == 2
