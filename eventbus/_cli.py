@@ -11,7 +11,7 @@ from typing import Any
 from eventbus._adapter import Semantic
 from eventbus._errors import ConfigurationError, EventBusError, InvalidEventError
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"eventbus {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("adapters", help="list installed adapters, their schemes and capabilities")
+    adapters = sub.add_parser(
+        "adapters", help="list installed adapters, their schemes and capabilities"
+    )
+    adapters.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("demo", help="run a small order flow on the in-memory bus")
 
     from eventbus._publish_cli import add_parser as add_publish_parser
@@ -61,11 +64,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cmd_adapters() -> int:
+def _cmd_adapters(as_json: bool = False) -> int:
     from eventbus._plugins import adapter_infos
 
     infos = adapter_infos()
     semantics = list(Semantic)
+    if as_json:
+        import json
+
+        listing = {
+            scheme: {
+                "distribution": info.distribution,
+                "description": info.description,
+                "capabilities": {s.value: info.capabilities.support(s).value for s in semantics},
+            }
+            for scheme, info in sorted(infos.items())
+        }
+        print(json.dumps({"adapters": listing}, indent=2))
+        return EXIT_OK
     width = max(len(s.value) for s in semantics) + 2
     schemes = sorted(infos)
     print("installed adapters:")
@@ -156,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "adapters":
-            return _cmd_adapters()
+            return _cmd_adapters(args.json)
         if args.command == "demo":
             from eventbus._demo import main as demo_main
 
@@ -191,8 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EventBusError as exc:
         print(f"eventbus: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return EXIT_FAILURE
+    except KeyboardInterrupt:  # Ctrl-C: quiet, the shell's convention 128 + SIGINT
+        return EXIT_INTERRUPTED
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 

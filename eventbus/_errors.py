@@ -139,12 +139,21 @@ class ConfigurationError(EventBusError, ValueError):
 class UnknownSchemeError(ConfigurationError, LookupError):
     """No installed adapter serves the URL's scheme."""
 
-    def __init__(self, scheme: str, installed: Iterable[str], hint: str | None) -> None:
+    def __init__(
+        self,
+        scheme: str,
+        installed: Iterable[str],
+        hint: str | None,
+        suggestion: str | None = None,
+    ) -> None:
         self.scheme = scheme
         self.installed = tuple(sorted(installed))
+        self.suggestion = suggestion
         msg = f"no adapter is installed for the URL scheme {scheme!r}"
+        if suggestion:
+            msg += f"; did you mean {suggestion}://?"
         msg += f" (installed schemes: {', '.join(self.installed) or 'none'})"
-        if hint:
+        if hint and not suggestion:
             msg += f"; install it with: pip install {hint}"
         super().__init__(msg)
 

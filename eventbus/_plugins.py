@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -82,7 +83,10 @@ def create_adapter(url: str, pm: pluggy.PluginManager | None = None) -> Adapter:
         scheme = urlsplit(url).scheme.lower()
     except ValueError as exc:
         raise ConfigurationError(f"not a URL: {redact_url(url)}") from exc
-    if not scheme:
+    rest = url.split(":", 1)[1] if ":" in url else ""
+    host_port = scheme not in KNOWN_DISTRIBUTIONS and rest.split("/")[0].isdigit()
+    if not scheme or host_port:
+        # "localhost:4222" parses as scheme "localhost": a host and port without a scheme
         raise ConfigurationError(
             f"{redact_url(url)!r} has no scheme; use e.g. memory://, nats://host:4222, "
             "pubsub://project-id or servicebus://namespace"
@@ -96,5 +100,6 @@ def create_adapter(url: str, pm: pluggy.PluginManager | None = None) -> Adapter:
     info = infos.get(scheme)
     if info is None:
         hint = KNOWN_DISTRIBUTIONS.get(scheme) or f"an adapter plugin for '{scheme}'"
-        raise UnknownSchemeError(scheme, infos, hint)
+        close = difflib.get_close_matches(scheme, list(infos), n=1, cutoff=0.6)
+        raise UnknownSchemeError(scheme, infos, hint, close[0] if close else None)
     return info.factory(url)
