@@ -333,6 +333,7 @@ class _CeFields(
 _Shape = tuple[tuple[str, str], ...]  # (header, extension name) of each extension header
 _SHAPES: Final[dict[tuple[Any, ...], _Shape | None]] = {}
 _MAX_SHAPES: Final = 512
+_MAX_SHAPE_CHARS: Final = 1024  # the total length of a set's names
 
 
 def _shape_of(names: tuple[Any, ...]) -> _Shape | None:
@@ -365,7 +366,8 @@ def _decode_ce_fast(headers: Mapping[Any, Any], body: bytes, data_type: Any) -> 
         shape = _shape_of(names)
         if len(_SHAPES) >= _MAX_SHAPES:
             _SHAPES.clear()
-        _SHAPES[names] = shape
+        if shape is not None and sum(map(len, names)) <= _MAX_SHAPE_CHARS:
+            _SHAPES[names] = shape  # short names only: made-up names cannot make it hold much
     except TypeError:  # an unhashable name
         return None
     if shape is None:

@@ -13,6 +13,7 @@ from wire_strategies import aware_datetimes, events
 
 from eventbus import ContentMode, DecodeError, Event, InvalidEventError, decode, encode
 from eventbus._wire._bindings import (
+    _MAX_SHAPE_CHARS,
     _MAX_SHAPES,
     _SHAPES,
     _decode_ce_fast,
@@ -307,6 +308,18 @@ def test_ce_decode_fast_path_forgets_header_sets_beyond_its_bound() -> None:
     for i in range(_MAX_SHAPES + 10):
         _decode_ce_fast({"ce-x" + str(i): "1"}, b"", None)
     assert len(_SHAPES) <= _MAX_SHAPES
+
+
+def test_ce_decode_fast_path_keeps_only_short_header_name_sets() -> None:
+    # A sender making up long header names must not make the cache hold them.
+    message = encode(Event(type="a.b", source="/s"), "ce-headers")
+    _SHAPES.clear()
+    short = {**message.headers, "ce-" + "x" * 20: "1"}
+    long = {**message.headers, "ce-" + "x" * _MAX_SHAPE_CHARS: "1"}
+    for headers in (short, long):
+        event = _decode_ce_fast(headers, b"", None, True)
+        assert event is not None and len(event.extensions) == 1
+    assert list(_SHAPES) == [tuple(short)]
 
 
 _structured_headers = st.one_of(
