@@ -317,7 +317,7 @@ def test_ce_decode_fast_path_keeps_only_short_header_name_sets() -> None:
     short = {**message.headers, "ce-" + "x" * 20: "1"}
     long = {**message.headers, "ce-" + "x" * _MAX_SHAPE_CHARS: "1"}
     for headers in (short, long):
-        event = _decode_ce_fast(headers, b"", None, True)
+        event = _decode_ce_fast(headers, b"", None)
         assert event is not None and len(event.extensions) == 1
     assert list(_SHAPES) == [tuple(short)]
 
