@@ -116,11 +116,18 @@ def _emit(args: argparse.Namespace, data: Any, text: list[str]) -> None:
 def _compat(args: argparse.Namespace) -> int:
     from eventbus._contracts.compat import check_compatibility
     from eventbus._contracts.registry import read_json
+    from eventbus._contracts.validate import MAX_SCHEMA_DEPTH, schema_depth
 
     old, new = read_json(Path(args.old)), read_json(Path(args.new))
     for path, schema in ((args.old, old), (args.new, new)):
         if not isinstance(schema, dict | bool):
             raise RegistryError("a schema must be a JSON object or a boolean", path=path)
+        if schema_depth(schema) > MAX_SCHEMA_DEPTH:
+            raise InvalidSchemaError(
+                f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels (the limit)",
+                path=path,
+                code="depth",
+            )
     result = check_compatibility(old, new, args.mode, args.policy)
     result = type(result)(result.mode, result.policy, result.changes, args.old, args.new)
     verdict = "compatible" if result.compatible else "INCOMPATIBLE"

@@ -30,6 +30,7 @@ from typing import Any
 from eventbus._contracts.jsonvalue import canonical, equal, join_pointer, resolve_pointer
 from eventbus._contracts.kinds import Kind, compatible_kinds
 from eventbus._contracts.model import CompatibilityPolicy
+from eventbus._contracts.validate import MAX_SCHEMA_DEPTH, schema_depth
 from eventbus._errors import InvalidSchemaError
 
 __all__ = ["ABSENT", "Difference", "diff"]
@@ -337,6 +338,13 @@ def diff(
     """Every difference from ``original`` to ``update``. ``policy`` matters where Confluent
     decides by compatibility (covered properties, matching combined subschemas); ``external``
     resolves ``$ref`` URIs outside the two documents (None when unknown)."""
+    for which, schema in (("old", original), ("new", update)):
+        if schema_depth(schema) > MAX_SCHEMA_DEPTH:
+            raise InvalidSchemaError(
+                f"the {which} schema nests too deeply to compare "
+                f"(deeper than {MAX_SCHEMA_DEPTH} levels, the limit)",
+                code="depth",
+            )
     ok = compatible_kinds(policy)
     known: dict[Key, list[Difference]] = {}
     passes: list[_Pass] = []  # kept alive so the ids in ``known`` keep naming the same schemas
