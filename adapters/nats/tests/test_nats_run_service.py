@@ -70,8 +70,16 @@ async def test_a_drain_timeout_on_nats_exits_1_and_the_event_is_redelivered(
     start_server: Callable[..., NatsServer], start_service: Callable[..., Service]
 ) -> None:
     server = start_server()
-    first = start_service("orders_service:create_bus", "--url", server.url(), DRAIN_TIMEOUT="0.5")
-    first.wait_lines("startup")
+    port = free_port()
+    first = start_service(
+        "orders_service:create_bus",
+        "--url",
+        server.url(),
+        "--health-port",
+        str(port),
+        DRAIN_TIMEOUT="0.5",
+    )
+    first.wait_status(port, "/readyz", 200)  # listening: the stream exists before we publish
     await publish(server.url(), {"stuck": True, "once": True})
     first.wait_lines("handling o0")
     assert first.terminate() == 1
