@@ -43,6 +43,7 @@ from eventbus._errors import (
     redact_url,
 )
 from eventbus._hookspecs import hookimpl
+from eventbus._keygate import OrderingGate
 from eventbus._redact import Scrubber, redact_text
 from eventbus._toolkit import (
     ChannelNames,
@@ -79,6 +80,7 @@ __all__ = [
     "LimitExceededError",
     "Limits",
     "Message",
+    "OrderingGate",
     "Param",
     "PublishError",
     "Reader",

@@ -25,7 +25,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from eventbus.adapter import AdapterError, DeadLetter, Deliver, SubscriptionSpec
+from eventbus.adapter import AdapterError, DeadLetter, Deliver, OrderingGate, SubscriptionSpec
 from eventbus_aws._admin import QueueRef
 from eventbus_aws._batch import ReceiptBatcher
 from eventbus_aws._client import Clients
@@ -34,7 +34,6 @@ from eventbus_aws._config import AwsConfig
 from eventbus_aws._delivery import MAX_VISIBILITY, SqsDelivery
 from eventbus_aws._errors import translated
 from eventbus_aws._names import MAX_BATCH
-from eventbus_aws._ordering import OrderingGate
 from eventbus_aws._publish import KEYED
 
 __all__ = ["SqsSubscription"]
@@ -84,7 +83,7 @@ class SqsSubscription:
         self._stopping = False
         self._closed = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._gate = OrderingGate() if queue.fifo else None
+        self._gate: OrderingGate[SqsDelivery] | None = OrderingGate() if queue.fifo else None
         self._handing: set[asyncio.Task[None]] = set()
         self._deletes = ReceiptBatcher(self._delete_batch, "deleting", where, {})
         self._returns = ReceiptBatcher(

@@ -122,7 +122,8 @@ async def _never(delivery: object) -> None:
 
 def test_ordering_gate_keeps_one_message_per_key_in_the_bus() -> None:
     from eventbus_aws._delivery import SqsDelivery
-    from eventbus_aws._ordering import OrderingGate
+
+    from eventbus.adapter import OrderingGate
 
     def delivery(key: str | None, n: int) -> SqsDelivery:
         return SqsDelivery(Message({}, str(n).encode(), key), 1, f"r{n}", None)  # type: ignore[arg-type]

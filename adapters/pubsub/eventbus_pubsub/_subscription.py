@@ -28,13 +28,12 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.pubsub_v1 import types
 
-from eventbus.adapter import DeadLetter, Deliver, Message, SubscriptionSpec
+from eventbus.adapter import DeadLetter, Deliver, Message, OrderingGate, SubscriptionSpec
 from eventbus_pubsub._acks import AckQueue, AckStats
 from eventbus_pubsub._admin import SubscriptionState
 from eventbus_pubsub._client import Clients
 from eventbus_pubsub._delivery import PubSubDelivery
 from eventbus_pubsub._errors import describe
-from eventbus_pubsub._ordering import OrderingGate
 
 __all__ = ["PubSubSubscription", "Settings"]
 
@@ -91,7 +90,7 @@ class PubSubSubscription:
         self._bytes = 0
         self._threshold = max(1, settings.capacity // 4)
         self._ready: deque[PubSubDelivery] = deque()
-        self._gate = OrderingGate() if state.ordering else None
+        self._gate: OrderingGate[PubSubDelivery] | None = OrderingGate() if state.ordering else None
         self._attempts: OrderedDict[str, int] | None = None if state.dead_letter else OrderedDict()
         self._wake = asyncio.Event()
         self._room = asyncio.Event()

@@ -1,32 +1,37 @@
-"""One message per ordering key in the bus at a time, the next one handed over when it settles.
+"""``OrderingGate``: one delivery per ordering key in the bus at a time (exported by
+:mod:`eventbus.adapter`).
 
-Pub/Sub delivers the messages of an ordering key in order but may hand several of them out at
-once; the bus runs up to ``max_in_flight`` handlers concurrently, so the adapter passes them on
-one at a time. When the one in the bus is nacked, the ones waiting behind it are given back too:
-Pub/Sub then redelivers the key from the nacked message on, in order.
+Some brokers hand out several messages of one key at once (Pub/Sub ordering keys) or, on local
+test servers, may do so (SQS FIFO groups on moto), while the bus runs up to ``max_in_flight``
+handlers concurrently. An adapter passes each key's deliveries on one at a time through this gate;
+when the one in the bus is nacked, the ones waiting behind it are given back too, so the broker
+redelivers the key from the nacked message on, in order.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from eventbus_pubsub._delivery import PubSubDelivery
+from eventbus._adapter import Delivery
 
 __all__ = ["OrderingGate"]
 
+D = TypeVar("D", bound=Delivery)
+
 
 @dataclass(eq=False)
-class _KeyLine:
-    active: PubSubDelivery  # the one the bus has
-    waiting: deque[PubSubDelivery] = field(default_factory=deque)
+class _KeyLine(Generic[D]):
+    active: D  # the one the bus has
+    waiting: deque[D] = field(default_factory=deque)
 
 
-class OrderingGate:
+class OrderingGate(Generic[D]):
     def __init__(self) -> None:
-        self._lines: dict[str, _KeyLine] = {}
+        self._lines: dict[str, _KeyLine[D]] = {}
 
-    def admit(self, delivery: PubSubDelivery) -> bool:
+    def admit(self, delivery: D) -> bool:
         """True if ``delivery`` may go to the bus now; else it waits for its key."""
         key = delivery.message.key
         if key is None:
@@ -38,9 +43,7 @@ class OrderingGate:
         line.waiting.append(delivery)
         return False
 
-    def settled(
-        self, delivery: PubSubDelivery, ok: bool
-    ) -> tuple[PubSubDelivery | None, list[PubSubDelivery]]:
+    def settled(self, delivery: D, ok: bool) -> tuple[D | None, list[D]]:
         """After ``delivery`` settled: the next one of its key for the bus, and the ones to give
         back (all that waited behind it, when it was not acked)."""
         key = delivery.message.key
