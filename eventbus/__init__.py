@@ -60,6 +60,8 @@ from eventbus._errors import (
     UnknownSchemeError,
     UnsupportedSemanticError,
     Violation,
+    WebhookError,
+    WebhookSignatureError,
     redact_url,
 )
 from eventbus._hookspecs import hookimpl
@@ -192,6 +194,8 @@ __all__ = [
     "UnsupportedSemanticError",
     "ValidationMiddleware",
     "Violation",
+    "WebhookError",
+    "WebhookSignatureError",
     "__version__",
     "adapter_infos",
     "annotate",

@@ -21,6 +21,8 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
     ├── StoreError                              an idempotency store or outbox database failed
     │   └── ClaimLostError                      the handler no longer holds its idempotency claim
+    ├── WebhookError                            webhooks: endpoints, delivery, signatures
+    │   └── WebhookSignatureError (ValueError)  a Standard Webhooks signature does not verify
     └── ContractError                           contracts: registry, schemas, compatibility
         ├── SchemaValidationError (ValueError)  data breaks its schema; lists every Violation
         ├── UnknownSchemaError (LookupError)    a type, version or dataschema not in the registry
@@ -63,6 +65,8 @@ __all__ = [
     "UnknownSchemeError",
     "UnsupportedSemanticError",
     "Violation",
+    "WebhookError",
+    "WebhookSignatureError",
     "redact_url",
 ]
 
@@ -258,6 +262,33 @@ class ClaimLostError(StoreError):
     Raised by ``commit_with`` before the handler's side effect is written; the bus retries the
     event, and the retry sees the other worker's outcome.
     """
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+class WebhookError(EventBusError):
+    """Root of the webhook errors: endpoints, delivery, signatures. Never holds a secret."""
+
+
+WebhookSignatureProblem = Literal[
+    "missing-header", "bad-timestamp", "too-old", "too-new", "no-signature", "no-match"
+]
+
+
+class WebhookSignatureError(WebhookError, ValueError):
+    """A request's Standard Webhooks headers do not verify against the body and secrets.
+
+    ``problem`` says what is wrong (``missing-header``, ``bad-timestamp``, ``too-old``,
+    ``too-new``, ``no-signature``: no ``v1`` signature in the header, ``no-match``: none of the
+    signatures matches any secret); ``header`` names the header concerned. The text never
+    contains a secret or an expected signature.
+    """
+
+    def __init__(self, message: str, *, problem: WebhookSignatureProblem, header: str) -> None:
+        self.problem: WebhookSignatureProblem = problem
+        self.header = header
+        super().__init__(f"{header}: {message}")
 
 
 # -- contracts ---------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Webhooks: Standard Webhooks signatures, outbound delivery to HTTP endpoints, HTTP ingress."""
