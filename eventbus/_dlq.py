@@ -13,14 +13,17 @@ dead letter is then republished (the ``deadletter*`` attributes removed, the id 
 settled only once the publish returned, that is once the target stored it: removed by its
 browse handle where the adapter can (``RemovingAdapter``), else acked. A failure stops the
 replay with that dead letter and the rest still in place. The republished message's dedupe id
-is the event id plus the dead-letter time, so the broker's dedupe does not swallow the replay
-of a recently published event, but does swallow a second replay of the same dead letter.
+is made of the event's source, id and dead-letter time (``_replay_dedupe_id``), so the broker's
+dedupe does not swallow the replay of a recently published event, nor the replay of another
+producer's event with the same id, nor a second dead letter of the same event, but does swallow
+a second replay of the same dead letter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +49,7 @@ from eventbus._errors import (
     EventBusError,
     UnsupportedSemanticError,
 )
+from eventbus._toolkit import broker_dedupe_id
 from eventbus._wire._bindings import decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
@@ -380,8 +384,7 @@ class DeadLetterQueue:
             else:
                 try:
                     message = encode(entry.original(), binding)
-                    dedupe = f"{entry.event.id}:replay:{entry.attribute('deadlettertime')}"
-                    message = msgspec.structs.replace(message, dedupe_id=dedupe)
+                    message = msgspec.structs.replace(message, dedupe_id=_replay_dedupe_id(entry))
                     await self.adapter.publish(target, [message])  # stored, or raises
                     await settle(entry)
                 except EventBusError as exc:
@@ -391,3 +394,14 @@ class DeadLetterQueue:
             if progress is not None:
                 progress(done, len(chosen))
         return result
+
+
+def _replay_dedupe_id(entry: DeadLetterEntry) -> str:
+    """The dedupe id of a dead letter's replay: the same for the same dead letter (a replay
+    re-run after a crash between publish and settle is dropped as a duplicate), different for
+    different dead letters, also of the same id from another source or of the same event
+    dead-lettered again. A dead letter without its time (written by an older release) gets a
+    fresh id: a possible duplicate rather than a replay the broker would drop."""
+    assert entry.event is not None
+    when = entry.attribute("deadlettertime") or uuid.uuid4().hex
+    return broker_dedupe_id(entry.event.source, f"{entry.event.id}:replay:{when}")

@@ -6,7 +6,7 @@ annotated, so :func:`dead_letter_forms` yields ever smaller forms and the consum
 first one the broker takes:
 
 1. ``full``: every attribute, the error text up to 512 characters;
-2. ``short``: reason, error type, attempts, channel and the error text up to 120 characters;
+2. ``short``: reason, error type, attempts, channel, time and the error text up to 120 characters;
 3. ``truncated``: the short attributes plus ``deadlettertruncated`` (the original body's size
    in bytes) as headers, and the first bytes of the body that fit. Such a dead letter is marked
    as not being the whole event: its body may not decode (for a structured-mode original the
@@ -122,6 +122,7 @@ def dead_letter_forms(
         "deadlettererror": text[:SHORT_ERROR_TEXT],
         "deadletterattempts": attempt,
         "deadletterchannel": channel,
+        "deadlettertime": full["deadlettertime"],  # tells two dead letters of one event apart
     }
     yield "short", annotate(message, binding, short)
     short["deadlettertruncated"] = len(message.body)

@@ -7,13 +7,26 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from eventbus import DEAD_LETTER_GROUP, DeadLetterQueue, Message, PublishError, ReplayResult
+from eventbus import (
+    DEAD_LETTER_GROUP,
+    DeadLetterQueue,
+    Event,
+    EventBus,
+    Message,
+    PublishError,
+    ReplayResult,
+    RetryPolicy,
+    Router,
+)
+from eventbus._bus import _dead_letters
 from eventbus._memory import MemoryAdapter
 from eventbus._memory._broker import named_broker
-from eventbus.testing import run
+from eventbus.testing import run, wait_until
 from eventbus.testing._dlq_checks import DeadLetterToolingChecks, cli
 
 
@@ -123,3 +136,82 @@ def test_a_dead_letter_whose_replay_is_not_stored_stays(checks: DeadLetterToolin
     assert result.failed is not None and "refused" in result.failed
     assert checks.list_count() == 5
     assert checks.browse_count(checks.target, "audit") == 0
+
+
+# -- a replay is never taken for a duplicate of something else ---------------------------------
+
+
+def _failing_bus(name: str, calls: list[Event[Any]], *, error: str = "poison") -> EventBus:
+    bus = EventBus(
+        MemoryAdapter(name, max_message_bytes=700),
+        router=Router({"dup.order.>": "dup.orders"}),
+        retry=RetryPolicy.never(),
+    )
+
+    @bus.subscribe("dup.order.>", group="worker")
+    async def fail(event: Event[Any]) -> None:
+        calls.append(event)
+        raise RuntimeError(error)
+
+    return bus
+
+
+async def _replay(name: str) -> ReplayResult:
+    adapter = MemoryAdapter(name)
+    await adapter.connect()
+    try:
+        return await DeadLetterQueue(adapter, "dup.orders").replay()
+    finally:
+        await adapter.close()
+
+
+def test_replay_keeps_same_id_dead_letters_of_two_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CloudEvents identity is source + id: two producers' events with one id, dead-lettered in
+    the same instant, both come back on replay (the broker's dedupe must not take the second
+    replay for a re-sent copy of the first)."""
+    instant = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+    monkeypatch.setattr(_dead_letters, "utc_now", lambda: instant)
+    name = f"dup-{uuid.uuid4().hex[:8]}"
+    calls: list[Event[Any]] = []
+
+    async def scenario() -> ReplayResult:
+        async with _failing_bus(name, calls) as bus:
+            for source in ("/producer-a", "/producer-b"):
+                await bus.publish(Event(type="dup.order.placed", source=source, id="same"))
+            await wait_until(lambda: len(calls) == 2, what="two failures")
+            await wait_until(
+                lambda: named_broker(name).depth("dup.orders.dlq", DEAD_LETTER_GROUP) == 2
+            )
+            result = await _replay(name)
+            await wait_until(lambda: len(calls) == 4, what="both replays handled")
+            return result
+
+    result = run(scenario())
+    assert result.replayed == 2
+    assert sorted(e.source for e in calls[2:]) == ["/producer-a", "/producer-b"]
+
+
+def test_an_event_dead_lettered_again_after_a_replay_can_be_replayed_again() -> None:
+    """A replayed event that fails again is dead-lettered again (here in the short form, its
+    error text too long for the limit); replaying it a second time must deliver it, not have
+    the broker drop it as a duplicate of the first replay and settle it: that would lose it."""
+    name = f"dup-{uuid.uuid4().hex[:8]}"
+    calls: list[Event[Any]] = []
+
+    async def scenario() -> None:
+        async with _failing_bus(name, calls, error="x" * 2000) as bus:
+            await bus.publish(Event(type="dup.order.placed", source="/shop", id="again"))
+            broker = named_broker(name)
+            for handled in (1, 2, 3):
+                await wait_until(lambda n=handled: len(calls) == n, what=f"delivery {handled}")
+                await wait_until(lambda: broker.depth("dup.orders.dlq", DEAD_LETTER_GROUP) == 1)
+                dead = broker.peek("dup.orders.dlq", DEAD_LETTER_GROUP)[0]
+                assert "ce-deadlettertime" in dead.headers
+                assert len(dead.headers["ce-deadlettererror"]) < 200  # the short form
+                assert "ce-deadlettertruncated" not in dead.headers
+                if handled < 3:
+                    result = await _replay(name)
+                    assert result.replayed == 1
+
+    run(scenario())
+    assert [e.id for e in calls] == ["again"] * 3
