@@ -122,7 +122,7 @@ class Subscription:
         # Without consume middleware an ``async def handler(event)`` is called as it is.
         self._direct = handler.direct if self._call == self._invoke else None
 
-        self._local_attempts: OrderedDict[str, int] = OrderedDict()
+        self._local_attempts: OrderedDict[tuple[str, str], int] = OrderedDict()  # (source, id)
         # Lock renewal: deliveries being handled and when they started (only when renewing).
         self._renew_every = (
             spec.ack_wait / 3 if self._plan.renews_locks and spec.ack_wait > 0 else 0.0
@@ -421,19 +421,20 @@ class Subscription:
     def _attempt_of(self, delivery: Delivery, event: Event[Any]) -> int:
         if self._plan.broker_counts or not self._local_attempts:
             return delivery.attempt
-        return max(delivery.attempt, self._local_attempts.get(event.id, 0) + 1)
+        return max(delivery.attempt, self._local_attempts.get((event.source, event.id), 0) + 1)
 
     def _remember(self, event: Event[Any], attempt: int) -> None:
         if self._plan.broker_counts:
             return
-        self._local_attempts[event.id] = attempt
-        self._local_attempts.move_to_end(event.id)
+        key = (event.source, event.id)
+        self._local_attempts[key] = attempt
+        self._local_attempts.move_to_end(key)
         if len(self._local_attempts) > 10_000:
             self._local_attempts.popitem(last=False)
 
     def _forget(self, event: Event[Any]) -> None:
         if self._local_attempts:
-            self._local_attempts.pop(event.id, None)
+            self._local_attempts.pop((event.source, event.id), None)
 
     def _fields(self, event_id: str | None, attempt: int, outcome: str) -> dict[str, object]:
         return log_fields(self.channel, self.group, event_id, attempt, outcome)

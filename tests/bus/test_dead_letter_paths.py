@@ -317,3 +317,30 @@ def test_a_data_type_raising_anything_is_dead_lettered_not_redelivered() -> None
         assert sub.stats.received == 2
 
     run(scenario())
+
+
+def test_attempts_counted_by_the_bus_keep_two_sources_apart() -> None:
+    """Where the broker does not count deliveries, the bus counts attempts per event: per
+    source + id (CloudEvents identity), so another producer's event with the same id, arriving
+    while the first is being retried, gets its own retries instead of being dead-lettered."""
+
+    async def scenario() -> None:
+        adapter = BasicAdapter(_name())
+        seen: list[tuple[str, int]] = []
+        retry = RetryPolicy(max_attempts=3, initial_delay=0.5, max_delay=0.5, jitter=0)
+        async with EventBus(adapter, retry=retry) as bus:
+
+            async def handler(event: Event[Any]) -> None:
+                seen.append((event.source, sum(s == event.source for s, _ in seen) + 1))
+                if event.source == "/a" or seen[-1][1] == 1:
+                    raise RuntimeError("not yet")
+
+            sub = await bus.subscribe("t.order", handler, group="g", max_in_flight=4)
+            await bus.publish(Event(type="t.order", source="/a", id="same"))
+            await wait_until(lambda: ("/a", 1) in seen, what="/a's first attempt")
+            await bus.publish(Event(type="t.order", source="/b", id="same"))
+            await wait_until(lambda: sub.stats.dead_lettered == 1 and ("/b", 2) in seen)
+            await settle()
+            assert sorted(seen) == [("/a", 1), ("/a", 2), ("/a", 3), ("/b", 1), ("/b", 2)]
+
+    run(scenario())
