@@ -97,6 +97,7 @@ from eventbus._rpc import (
 from eventbus._wire._bindings import ContentMode, annotate, decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._format import from_json, from_json_batch, to_json, to_json_batch
+from eventbus._wire._http import from_http, from_http_batch, to_http, to_http_batch
 from eventbus._wire._message import HeaderValue, Message
 from eventbus._wire._sdk import from_sdk, to_sdk
 
@@ -204,6 +205,8 @@ __all__ = [
     "current_claim",
     "decode",
     "encode",
+    "from_http",
+    "from_http_batch",
     "from_json",
     "from_json_batch",
     "from_sdk",
@@ -212,6 +215,8 @@ __all__ = [
     "prometheus_meter_provider",
     "redact_url",
     "start_prometheus_exporter",
+    "to_http",
+    "to_http_batch",
     "to_json",
     "to_json_batch",
     "to_sdk",
