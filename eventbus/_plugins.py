@@ -81,8 +81,9 @@ def create_adapter(url: str, pm: pluggy.PluginManager | None = None) -> Adapter:
     """Build (not connect) the adapter whose scheme matches ``url``."""
     try:
         scheme = urlsplit(url).scheme.lower()
-    except ValueError as exc:
-        raise ConfigurationError(f"not a URL: {redact_url(url)}") from exc
+    except ValueError:
+        # from None: urlsplit's message quotes the netloc, which may hold a password
+        raise ConfigurationError(f"not a URL: {redact_url(url)}") from None
     rest = url.split(":", 1)[1] if ":" in url else ""
     host_port = scheme not in KNOWN_DISTRIBUTIONS and rest.split("/")[0].isdigit()
     if not scheme or host_port:

@@ -4,6 +4,8 @@
   against the adapter's :class:`Limits`, as a :class:`ChannelNameError` naming the adapter;
 - :func:`split_url`, :func:`parse_params` and the :class:`Param` readers: an adapter URL and its
   ``?param=value`` query, with errors that name the parameter and never echo a secret;
+  :func:`parse_hosts_url` for ``scheme://[user@]host[:port][,host:port...]`` URLs whose
+  parameters fill sections of a configuration (NATS, Kafka);
 - :class:`Scrubber` (from ``_redact``): blanks known secrets out of any text;
 - :func:`broker_dedupe_id`: the id broker-side duplicate detection compares, from the event's
   ``source`` and ``id`` (the bindings set ``Message.dedupe_id`` with it).
@@ -15,7 +17,7 @@ import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from eventbus._adapter import Limits
@@ -24,12 +26,14 @@ from eventbus._redact import Scrubber, is_secret_name, redact_url
 
 __all__ = [
     "ChannelNames",
+    "HostsUrl",
     "Param",
     "Reader",
     "Scrubber",
     "broker_dedupe_id",
     "check_channel",
     "check_pattern",
+    "parse_hosts_url",
     "parse_params",
     "split_url",
 ]
@@ -96,8 +100,10 @@ def split_url(url: str, scheme: str, *, what: str) -> tuple[SplitResult, str]:
         raise ConfigurationError(f"a {what} is a string, got {shown}")
     try:
         parts = urlsplit(url)
-    except ValueError as exc:
-        raise ConfigurationError(f"not a valid {what}: {shown}: {exc}") from None
+    except ValueError:  # its message quotes the netloc, which may hold a password
+        raise ConfigurationError(
+            f"not a valid {what}: {shown} (a bracket, a port or a character a URL cannot hold)"
+        ) from None
     if parts.scheme.lower() != scheme or not url[len(scheme) + 1 :].startswith("//"):
         raise ConfigurationError(
             f"not a {scheme}:// URL: {shown} (a {what} starts with '{scheme}://')"
@@ -202,6 +208,96 @@ def parse_params(
     if query and not values:
         raise ConfigurationError(f"cannot read the query of the {what} {shown}")
     return values
+
+
+class HostsUrl(NamedTuple):
+    """What :func:`parse_hosts_url` read: ``userinfo`` (still percent-encoded, "" if none),
+    ``servers`` (``host:port`` each), the parameters' values per section (``sections``),
+    whether TLS is on (``tls``) and the redacted URL to show in errors (``shown``)."""
+
+    userinfo: str
+    servers: tuple[str, ...]
+    sections: dict[str, dict[str, Any]]
+    tls: bool
+    shown: str
+
+
+def parse_hosts_url(
+    url: str,
+    scheme: str,
+    *,
+    what: str,
+    params: Mapping[str, tuple[str, str, Reader]],
+    sections: tuple[str, ...],
+    default_port: int,
+    default_server: str | None = None,
+    entry: str = "server",
+) -> HostsUrl:
+    """Read ``scheme://[userinfo@]host[:port][,host[:port]...][?param=value&...]``.
+
+    ``params`` maps each parameter to ``(section, field, reader)``; the values land in
+    ``sections[section][field]``. The ``tls`` section is special: a parameter with an empty
+    field switches TLS on or off, any other ``tls`` parameter switches it on. Hosts may be
+    ``[IPv6]:port``; an empty host list means ``default_server`` (an error if None). Errors
+    show the URL redacted, except for a bad host: named by its position (``entry`` #n), its
+    text and the URL are not shown (``user:password`` without its ``@`` reads as a host).
+    """
+    shown = redact_url(url)
+    prefix, sep, rest = url.partition("://")
+    if not sep or prefix.lower() != scheme:
+        raise ConfigurationError(f"not a {scheme}:// URL: {shown}")
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    if path or fragment:
+        raise ConfigurationError(
+            f"a {what} is {scheme}://[user:password@]host[:port][,host:port][?param=value], "
+            f"got {shown}: unexpected path or fragment"
+        )
+    userinfo, _, hostlist = netloc.rpartition("@")
+    values: dict[str, dict[str, Any]] = {name: {} for name in sections}
+    use_tls = False
+    readers = {key: reader for key, (_, _, reader) in params.items()}
+    for key, value in parse_params(query, readers, what=what, shown=shown).items():
+        section, name, _ = params[key]
+        if section == "tls":
+            use_tls = use_tls or (value if not name else True)
+            if not name:
+                continue
+        values[section][name] = value
+    if hostlist:
+        servers = _hosts(hostlist, default_port, what=what, entry=entry)
+    elif default_server is not None:
+        servers = (default_server,)
+    else:
+        raise ConfigurationError(f"the {what} names no {entry}: {shown}")
+    return HostsUrl(userinfo, servers, values, use_tls, shown)
+
+
+_HOST_FORM = "expected host[:port] or [IPv6]:port"
+
+
+def _hosts(hostlist: str, default_port: int, *, what: str, entry: str) -> tuple[str, ...]:
+    # A bad host is named by its position, and the URL is not shown: without its '@', a
+    # user:password part reads as host:port, and redact_url cannot know it is a password.
+    servers = []
+    for number, text in enumerate(hostlist.split(","), 1):
+        host, port = text, str(default_port)
+        if text.startswith("["):  # [IPv6]:port
+            end = text.find("]")
+            if end < 0:
+                raise ConfigurationError(f"unclosed '[' in {entry} #{number} of the {what}")
+            host, rest = text[: end + 1], text[end + 1 :]
+            if rest:
+                if not rest.startswith(":"):
+                    raise ConfigurationError(f"bad {entry} #{number} in the {what}: {_HOST_FORM}")
+                port = rest[1:]
+        elif ":" in text:
+            host, port = text.rsplit(":", 1)
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(f"bad {entry} #{number} in the {what}: {_HOST_FORM}")
+        servers.append(f"{host}:{int(port)}")
+    return tuple(servers)
 
 
 # -- publisher dedupe ----------------------------------------------------------------------------

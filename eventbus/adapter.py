@@ -4,7 +4,7 @@ The adapter contract (``Adapter``, ``Delivery``, ``Capabilities``...), ``Message
 ``hookimpl`` marker for the ``eventbus_adapters`` hook, the errors an adapter raises when it
 translates its broker SDK's exceptions, and the helpers every adapter needs (written once, in
 ``eventbus._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
-``ChannelNames``), URL parsing (``split_url``, ``parse_params``, ``Param``), secret hiding
+``ChannelNames``), URL parsing (``split_url``, ``parse_hosts_url``, ``parse_params``, ``Param``), secret hiding
 (``redact_url``, ``redact_text``, ``Scrubber``), the broker dedupe id of an event
 (``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not the
 bindings, not ``Event``.
@@ -47,11 +47,13 @@ from eventbus._keygate import OrderingGate
 from eventbus._redact import Scrubber, redact_text
 from eventbus._toolkit import (
     ChannelNames,
+    HostsUrl,
     Param,
     Reader,
     broker_dedupe_id,
     check_channel,
     check_pattern,
+    parse_hosts_url,
     parse_params,
     split_url,
 )
@@ -77,6 +79,7 @@ __all__ = [
     "GroupAdminAdapter",
     "GroupInfo",
     "HeaderValue",
+    "HostsUrl",
     "LimitExceededError",
     "Limits",
     "Message",
@@ -96,6 +99,7 @@ __all__ = [
     "check_channel",
     "check_pattern",
     "hookimpl",
+    "parse_hosts_url",
     "parse_params",
     "redact_text",
     "redact_url",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventbus.adapter import (
     ChannelNameError,
@@ -13,6 +15,7 @@ from eventbus.adapter import (
     Scrubber,
     check_channel,
     check_pattern,
+    parse_hosts_url,
     parse_params,
     split_url,
 )
@@ -166,3 +169,64 @@ def test_a_publish_error_names_its_outcome() -> None:
     assert (type(again), again.outcome, str(again)) == (PublishError, "not-stored", str(refused))
     with pytest.raises(ValueError, match="outcome"):
         PublishError("x", outcome="lost")  # type: ignore[arg-type]
+
+
+_TABLE = {
+    "tls": ("tls", "", Param.flag),
+    "tls_ca": ("tls", "ca", Param.text),
+    "n": ("a", "n", Param.integer()),
+}
+_HOST = st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True) | st.just("[::1]")
+
+
+@given(st.lists(st.tuples(_HOST, st.none() | st.integers(1, 65535)), min_size=1, max_size=4))
+def test_hosts_url_reads_every_host_with_its_port(hosts: list[tuple[str, int | None]]) -> None:
+    text = ",".join(h if p is None else f"{h}:{p}" for h, p in hosts)
+    parsed = parse_hosts_url(
+        f"x://u:secret@{text}?n=3",
+        "x",
+        what="X URL",
+        params=_TABLE,
+        sections=("a", "tls"),
+        default_port=7,
+    )
+    assert parsed.servers == tuple(f"{h}:{7 if p is None else p}" for h, p in hosts)
+    assert parsed.userinfo == "u:secret" and parsed.sections["a"] == {"n": 3}
+    assert not parsed.tls and "secret" not in parsed.shown
+
+
+@pytest.mark.parametrize(
+    ("query", "tls", "section"),
+    [("tls=true", True, {}), ("tls_ca=/ca", True, {"ca": "/ca"}), ("tls=false", False, {})],
+)
+def test_hosts_url_tls_switch(query: str, tls: bool, section: dict[str, str]) -> None:
+    parsed = parse_hosts_url(
+        f"x://h?{query}", "x", what="X URL", params=_TABLE, sections=("a", "tls"), default_port=7
+    )
+    assert (parsed.tls, parsed.sections["tls"]) == (tls, section)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("y://h", "not a x:// URL"),
+        ("x://h/path", "unexpected path or fragment"),
+        ("x://", "names no node"),
+        ("x://pass@[::1", r"unclosed '\[' in node #1"),
+        ("x://user:pa55word", "bad node #1"),
+        ("x://a,pa55word:0", "bad node #2"),
+        ("x://[::1]x", "bad node #1"),
+    ],
+)
+def test_hosts_url_errors_name_the_host_by_position(url: str, problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=problem) as caught:
+        parse_hosts_url(
+            url,
+            "x",
+            what="X URL",
+            params=_TABLE,
+            sections=("a", "tls"),
+            default_port=7,
+            entry="node",
+        )
+    assert "pa55word" not in str(caught.value)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, Param, parse_params, redact_url
+from eventbus.adapter import ConfigurationError, Param, parse_hosts_url
 from eventbus_kafka._config import (
     ConsumerConfig,
     KafkaConfig,
@@ -57,59 +57,17 @@ _PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 }
 
 
-def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
-    if not hostlist:
-        raise ConfigurationError(f"the Kafka URL names no broker: {shown}")
-    servers = []
-    # Errors point at the entry by its position: its text may be a password without its host.
-    for number, entry in enumerate(hostlist.split(","), 1):
-        host, port = entry, str(_DEFAULT_PORT)
-        if entry.startswith("["):  # [IPv6]:port
-            end = entry.find("]")
-            if end < 0:
-                raise ConfigurationError(f"unclosed '[' in the Kafka URL {shown}")
-            host, rest = entry[: end + 1], entry[end + 1 :]
-            if rest:
-                if not rest.startswith(":"):
-                    raise ConfigurationError(f"bad broker #{number} in the Kafka URL {shown}")
-                port = rest[1:]
-        elif ":" in entry:
-            host, port = entry.rsplit(":", 1)
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigurationError(
-                f"bad broker #{number} in the Kafka URL {shown}: expected host[:port]"
-            )
-        servers.append(f"{host}:{int(port)}")
-    return tuple(servers)
-
-
 def parse_kafka_url(url: str) -> KafkaConfig:
     """Read a ``kafka://`` URL into a :class:`KafkaConfig`; raise ConfigurationError if wrong."""
-    shown = redact_url(url)
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() != "kafka":
-        raise ConfigurationError(f"not a kafka:// URL: {shown}")
-    rest, _, fragment = rest.partition("#")
-    rest, _, query = rest.partition("?")
-    netloc, _, path = rest.partition("/")
-    if path or fragment:
-        raise ConfigurationError(
-            f"a Kafka URL is kafka://[user:password@]host[:port][,host:port][?param=value], "
-            f"got {shown}: unexpected path or fragment"
-        )
-    userinfo, _, hostlist = netloc.rpartition("@")
-    sections: dict[str, dict[str, Any]] = {
-        k: {} for k in ("adapter", "sasl", "tls", "topics", "producer", "consumer")
-    }
-    use_tls = False
-    readers = {key: reader for key, (_, _, reader) in _PARAMS.items()}
-    for key, value in parse_params(query, readers, what="Kafka URL", shown=shown).items():
-        section, name, _ = _PARAMS[key]
-        if section == "tls":
-            use_tls = use_tls or (value if not name else True)
-            if not name:
-                continue
-        sections[section][name] = value
+    userinfo, servers, sections, use_tls, shown = parse_hosts_url(
+        url,
+        "kafka",
+        what="Kafka URL",
+        params=_PARAMS,
+        sections=("adapter", "sasl", "tls", "topics", "producer", "consumer"),
+        default_port=_DEFAULT_PORT,
+        entry="broker",
+    )
     sasl = None
     if userinfo:
         user, colon, password = userinfo.partition(":")
@@ -119,7 +77,7 @@ def parse_kafka_url(url: str) -> KafkaConfig:
     elif sections["sasl"]:
         raise ConfigurationError(f"sasl_mechanism needs user:password in the URL: {shown}")
     return KafkaConfig(
-        servers=_servers(hostlist, shown),
+        servers=servers,
         sasl=sasl,
         tls=TlsConfig(**sections["tls"]) if use_tls else None,
         topics=TopicConfig(**sections["topics"]),

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from eventbus.adapter import ConfigurationError, Param, parse_params, redact_url
+from eventbus.adapter import ConfigurationError, Param, parse_hosts_url
 from eventbus_nats._config import (
     DEFAULT_SERVER,
     AuthConfig,
@@ -58,32 +58,6 @@ _PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 }
 
 
-def _servers(hostlist: str, shown: str) -> tuple[str, ...]:
-    if not hostlist:
-        return (DEFAULT_SERVER,)
-    servers = []
-    # Errors point at the entry by its position: its text may be a password without its host.
-    for number, entry in enumerate(hostlist.split(","), 1):
-        host, port = entry, "4222"
-        if entry.startswith("["):  # [IPv6]:port
-            end = entry.find("]")
-            if end < 0:
-                raise ConfigurationError(f"unclosed '[' in the NATS URL {shown}")
-            host, rest = entry[: end + 1], entry[end + 1 :]
-            if rest:
-                if not rest.startswith(":"):
-                    raise ConfigurationError(f"bad server #{number} in the NATS URL {shown}")
-                port = rest[1:]
-        elif ":" in entry:
-            host, port = entry.rsplit(":", 1)
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigurationError(
-                f"bad server #{number} in the NATS URL {shown}: expected host[:port]"
-            )
-        servers.append(f"{host}:{int(port)}")
-    return tuple(servers)
-
-
 def _auth(userinfo: str) -> AuthConfig:
     if not userinfo:
         return AuthConfig()
@@ -95,31 +69,15 @@ def _auth(userinfo: str) -> AuthConfig:
 
 def parse_nats_url(url: str) -> NatsConfig:
     """Read a ``nats://`` URL into a :class:`NatsConfig`; raise ConfigurationError if wrong."""
-    shown = redact_url(url)
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() != "nats":
-        raise ConfigurationError(f"not a nats:// URL: {shown}")
-    rest, _, fragment = rest.partition("#")
-    rest, _, query = rest.partition("?")
-    netloc, _, path = rest.partition("/")
-    if path or fragment:
-        raise ConfigurationError(
-            f"a NATS URL is nats://[user:password@]host[:port][,host:port][?param=value], "
-            f"got {shown}: unexpected path or fragment"
-        )
-    userinfo, _, hostlist = netloc.rpartition("@")
-    sections: dict[str, dict[str, Any]] = {
-        k: {} for k in ("adapter", "auth", "tls", "reconnect", "stream", "consumer")
-    }
-    use_tls = False
-    readers = {key: reader for key, (_, _, reader) in _PARAMS.items()}
-    for key, value in parse_params(query, readers, what="NATS URL", shown=shown).items():
-        section, name, _ = _PARAMS[key]
-        if section == "tls":
-            use_tls = use_tls or (value if not name else True)
-            if not name:
-                continue
-        sections[section][name] = value
+    userinfo, servers, sections, use_tls, shown = parse_hosts_url(
+        url,
+        "nats",
+        what="NATS URL",
+        params=_PARAMS,
+        sections=("adapter", "auth", "tls", "reconnect", "stream", "consumer"),
+        default_port=4222,
+        default_server=DEFAULT_SERVER,
+    )
     auth = _auth(userinfo)
     if sections["auth"]:
         if userinfo:
@@ -130,7 +88,7 @@ def parse_nats_url(url: str) -> NatsConfig:
         name = sections["stream"].get("name", stream.name)
         stream = StreamConfig(**{**sections["stream"], "name": name})
     return NatsConfig(
-        servers=_servers(hostlist, shown),
+        servers=servers,
         auth=auth,
         tls=TlsConfig(**sections["tls"]) if use_tls else None,
         reconnect=replace(ReconnectConfig(), **sections["reconnect"]),
