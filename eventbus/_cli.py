@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventbus._adapter import Semantic
+from eventbus._cli_args import naming, positive_float, positive_int
 from eventbus._errors import ConfigurationError, EventBusError, InvalidEventError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -38,16 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     add_publish_parser(sub)
 
     tail = sub.add_parser("tail", help="print received events as JSON lines")
-    tail.add_argument("url")
-    tail.add_argument("pattern", metavar="TYPE_OR_PATTERN")
+    tail.add_argument("url", metavar="URL", help="the broker, e.g. nats://host:4222")
+    tail.add_argument(
+        "pattern", metavar="TYPE_OR_PATTERN", help="an event type or pattern (shop.*, shop.>)"
+    )
     tail.add_argument(
         "--group",
         help="join this durable consumer group (it keeps events after tail exits; remove it "
         "with 'eventbus groups delete')",
     )
     tail.add_argument("--channel", help="listen on this channel instead of the routed one")
-    tail.add_argument("--count", type=int, default=None, help="exit after N events")
-    tail.add_argument("--timeout", type=float, default=None, help="exit 1 after T seconds idle")
+    tail.add_argument("--count", type=positive_int, default=None, help="exit after N events")
+    tail.add_argument(
+        "--timeout", type=positive_float, default=None, help="exit 1 after T seconds idle"
+    )
     from eventbus._contracts.cli import add_parser as add_contracts_parser
 
     add_contracts_parser(sub)
@@ -100,7 +105,13 @@ def _cmd_adapters(as_json: bool = False) -> int:
 async def _publish(args: argparse.Namespace) -> int:
     from eventbus._publish_cli import publish
 
-    print(await publish(args))
+    published = await publish(args)
+    if args.json:
+        import json
+
+        print(json.dumps(published))
+    else:
+        print(published["id"])
     return EXIT_OK
 
 
@@ -128,7 +139,9 @@ async def _tail(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"group": args.group, "dead_letter_channel": False}
     if args.channel:
         options["channel"] = args.channel
-    subscription = bus.subscribe(args.pattern, show, max_in_flight=1, **options)
+    argument, value = ("--channel", args.channel) if args.channel else ("TYPE_OR_PATTERN", "")
+    with naming(argument, value or args.pattern):
+        subscription = bus.subscribe(args.pattern, show, max_in_flight=1, **options)
     if args.group is not None:
         channel = subscription.spec.channel
         if bus.capabilities.has(Semantic.AT_LEAST_ONCE):

@@ -24,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +41,7 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._bus._consumer import DEAD_LETTER_ATTRIBUTES
-from eventbus._bus._router import type_matcher
+from eventbus._dlq_entry import DeadLetterEntry, DeadLetterFilter
 from eventbus._errors import (
     ConfigurationError,
     DecodeError,
@@ -53,118 +52,8 @@ from eventbus._toolkit import broker_dedupe_id
 from eventbus._wire._bindings import decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
-from eventbus._wire._types import parse_time
 
 __all__ = ["DeadLetterEntry", "DeadLetterFilter", "DeadLetterQueue", "ReplayResult"]
-
-_read_json = msgspec.json.Decoder().decode
-
-
-def _body_attributes(message: Message) -> Mapping[str, Any]:
-    """The members of a JSON-object body (a structured-mode message that is not a valid
-    CloudEvent still carries its ``deadletter*`` attributes there)."""
-    body = message.body
-    if body.lstrip()[:1] != b"{":
-        return {}
-    try:
-        parsed = _read_json(body)
-    except (msgspec.DecodeError, UnicodeDecodeError, ValueError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-@dataclass(frozen=True)
-class DeadLetterEntry:
-    """One dead letter: the event (None if it is not a valid CloudEvent) and why it died.
-
-    ``message`` is the dead letter as stored. ``delivery`` is set when it was taken from the
-    broker (adapters that cannot browse, and replay there), ``ref`` when it was browsed.
-    """
-
-    message: Message = field(repr=False)
-    event: Event[Any] | None
-    problem: str | None = None  # why ``event`` is None
-    delivery: Delivery | None = field(default=None, repr=False, compare=False)
-    ref: Any = field(default=None, repr=False, compare=False)
-    _body: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.event is None:
-            object.__setattr__(self, "_body", _body_attributes(self.message))
-
-    def attribute(self, name: str) -> str | None:
-        if self.event is not None:
-            value = self.event.extensions.get(name)
-            return None if value is None else str(value)
-        headers = self.message.headers
-        for key in (f"ce-{name}", f"cloudEvents_{name}", f"cloudEvents:{name}"):
-            value = headers.get(key)
-            if value is not None:
-                return value.decode() if isinstance(value, bytes) else str(value)
-        found = self._body.get(name)
-        if isinstance(found, bool):
-            return "true" if found else "false"
-        return str(found) if isinstance(found, str | int) else None
-
-    @property
-    def id(self) -> str | None:
-        return self.event.id if self.event is not None else self.attribute("id")
-
-    @property
-    def type(self) -> str | None:
-        return self.event.type if self.event is not None else self.attribute("type")
-
-    @property
-    def reason(self) -> str | None:
-        return self.attribute("deadletterreason")
-
-    @property
-    def channel(self) -> str | None:
-        """The channel the event was consumed from (where replay sends it)."""
-        return self.attribute("deadletterchannel")
-
-    @property
-    def time(self) -> datetime | None:
-        text = self.attribute("deadlettertime")
-        if text is None:
-            return None
-        try:
-            return parse_time(text)
-        except (ValueError, EventBusError):
-            return None
-
-    def original(self) -> Event[Any]:
-        """The event as first published: without the ``deadletter*`` attributes."""
-        if self.event is None:
-            raise DecodeError(f"not a valid CloudEvent: {self.problem}")
-        kept = {k: v for k, v in self.event.extensions.items() if k not in DEAD_LETTER_ATTRIBUTES}
-        return self.event.replace(extensions=kept)
-
-
-@dataclass(frozen=True)
-class DeadLetterFilter:
-    """Which dead letters to select. ``types``: an event type or type pattern."""
-
-    types: str | None = None
-    since: datetime | None = None
-    reason: str | None = None
-    event_id: str | None = None
-    limit: int | None = None
-
-    def matches(self, entry: DeadLetterEntry) -> bool:
-        if self.types is not None:
-            kind = entry.type
-            if kind is None or not type_matcher(self.types)(kind):
-                return False
-        if self.reason is not None and entry.reason != self.reason:
-            return False
-        if self.event_id is not None and entry.id != self.event_id:
-            return False
-        if self.since is not None:
-            when = entry.time
-            if when is None or when < self.since:
-                return False
-        return True
 
 
 @dataclass
@@ -175,6 +64,7 @@ class ReplayResult:
 
 
 Progress = Callable[[int, int], None]
+ScanProgress = Callable[[int, bool], None]
 _Entries = list[DeadLetterEntry]
 _FAR = datetime.max.replace(tzinfo=UTC)
 
@@ -182,10 +72,16 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 class DeadLetterQueue:
     """The dead letters of ``channel`` on an adapter (connected by the caller).
 
-    ``dlq_channel`` defaults to ``<channel>.dlq``. ``scan_limit``: read at most this many.
-    Only for adapters that cannot browse (they are read by taking and giving back): ``idle``,
-    seconds without a new message after which everything available has been read, and
-    ``hold``, the ack wait while they are held.
+    :param dlq_channel: the dead-letter channel; default ``<channel>.dlq``.
+    :param scan_limit: read at most this many dead letters (default 10,000); the rest stay
+        where they are, unread, for a later list or replay.
+    :param idle: adapters that cannot browse only (read by taking and giving back): seconds
+        without a new message after which everything available counts as read (default 1.0).
+    :param hold: adapters that cannot browse only: the ack wait, in seconds, while the taken
+        dead letters are held (default 300); it must outlast the scan and the replay, or the
+        broker hands them out again meanwhile.
+    :param scan_progress: called as ``scan_progress(read_so_far, finished)`` while the dead
+        letters are read, and once with ``finished=True`` (the CLI's scan line).
     """
 
     def __init__(
@@ -197,6 +93,7 @@ class DeadLetterQueue:
         idle: float = 1.0,
         scan_limit: int = 10_000,
         hold: float = 300.0,
+        scan_progress: ScanProgress | None = None,
     ) -> None:
         self.adapter = adapter
         self.channel = channel
@@ -204,6 +101,7 @@ class DeadLetterQueue:
         self.idle = idle
         self.scan_limit = scan_limit
         self.hold = hold
+        self.scan_progress = scan_progress
         self.scanned = 0
 
     @property
@@ -231,8 +129,13 @@ class DeadLetterQueue:
             self.dlq_channel, DEAD_LETTER_GROUP, limit=self.scan_limit
         )
         entries = [self._entry(item.message, ref=item.ref) for item in found]
-        self.scanned = len(entries)
+        self._scanned(len(entries), True)
         return entries
+
+    def _scanned(self, count: int, finished: bool) -> None:
+        self.scanned = count
+        if self.scan_progress is not None:
+            self.scan_progress(count, finished)
 
     async def _take(self) -> tuple[Any, _Entries]:
         """Receive the dead letters (held unsettled for ``hold`` seconds)."""
@@ -241,6 +144,7 @@ class DeadLetterQueue:
 
         async def deliver(delivery: Delivery) -> None:
             entries.append(self._entry(delivery.message, delivery))
+            self._scanned(len(entries), False)
             arrived.set()
 
         spec = SubscriptionSpec(
@@ -263,7 +167,7 @@ class DeadLetterQueue:
         except BaseException:
             await self._give_back(sub, entries)
             raise
-        self.scanned = len(entries)
+        self._scanned(len(entries), True)
         # A broker may redeliver given-back messages in another order: oldest dead letter first.
         entries.sort(key=lambda e: e.time or _FAR)
         return sub, entries
@@ -377,6 +281,8 @@ class DeadLetterQueue:
     ) -> ReplayResult:
         binding = self.adapter.capabilities.binding
         result = ReplayResult()
+        if progress is not None:
+            progress(0, len(chosen))
         for done, entry in enumerate(chosen, 1):
             target = to_channel or entry.channel
             if entry.event is None or target is None:

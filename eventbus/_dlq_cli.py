@@ -8,8 +8,9 @@ import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
+from eventbus._cli_args import naming, positive_float, positive_int
 from eventbus._errors import ConfigurationError
 
 __all__ = ["add_parser", "parse_since", "run"]
@@ -26,6 +27,11 @@ def add_parser(sub: Any) -> None:
         "show": "every selected dead letter in full, as JSON",
         "replay": "move the selected dead letters back to their original channel (or --to)",
     }
+    json_help = {
+        "list": "JSON lines instead of a table",
+        "show": "JSON lines (one compact object per dead letter) instead of indented JSON",
+        "replay": "print the outcome as one JSON object (with --dry-run: JSON lines)",
+    }
     for name, text in helps.items():
         cmd = commands.add_parser(name, help=text)
         cmd.add_argument("url", metavar="URL", help="the broker, e.g. nats://host:4222")
@@ -37,15 +43,14 @@ def add_parser(sub: Any) -> None:
         )
         cmd.add_argument("--reason", help="e.g. handler-error, decode-error, validation-error")
         cmd.add_argument("--id", dest="event_id", help="one event id")
-        cmd.add_argument("--limit", type=int, help="at most this many")
+        cmd.add_argument("--limit", type=positive_int, help="at most this many")
         cmd.add_argument(
             "--idle",
-            type=float,
+            type=positive_float,
             default=1.0,
             help="adapters that cannot browse: seconds without a new dead letter means done",
         )
-        if name == "list":
-            cmd.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+        cmd.add_argument("--json", action="store_true", help=json_help[name])
         if name == "replay":
             cmd.add_argument("--to", dest="to_channel", help="publish here instead")
             cmd.add_argument("--dry-run", action="store_true", help="list what would be replayed")
@@ -72,30 +77,6 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-class ProgressBar:
-    """``replayed 37/120 [#########...........]`` on stderr: redrawn in place on a terminal,
-    a line per tenth otherwise (logs stay short)."""
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.tty = stream.isatty()
-        self._last_tenth = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        line = f"replayed {done}/{total} [{'#' * filled}{'.' * (self.width - filled)}]"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done == total else ""))
-        else:
-            tenth = 10 * done // total if total else 10
-            if tenth == self._last_tenth and done != total:
-                return
-            self._last_tenth = tenth
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def _row(entry: Any) -> str:
     when = entry.attribute("deadlettertime") or "-"
     error = entry.attribute("deadlettererror") or entry.problem or ""
@@ -119,12 +100,60 @@ def _full(entry: Any) -> dict[str, Any]:
     }
 
 
+def _check_arguments(args: argparse.Namespace, adapter: Any) -> None:
+    """Channel names and the type pattern are usage errors naming the argument, before
+    connecting."""
+    from eventbus._bus._router import type_matcher
+    from eventbus._toolkit import ChannelNames
+
+    names = ChannelNames(adapter.capabilities.limits, adapter=adapter.name)
+    for argument, value in (
+        ("CHANNEL", args.channel),
+        ("--dlq-channel", args.dlq_channel),
+        ("--to", getattr(args, "to_channel", None)),
+    ):
+        if value is not None:
+            with naming(argument, value):
+                names.channel(value)
+    if args.types:
+        with naming("--type", args.types):
+            type_matcher(args.types)
+
+
+async def _replay(args: argparse.Namespace, queue: Any, selection: Any) -> int:
+    from eventbus._progress import ProgressBar
+
+    result = await queue.replay(
+        selection,
+        progress=ProgressBar(sys.stderr),
+        to_channel=args.to_channel,
+        check_targets=args.check_targets,
+    )
+    print(
+        f"eventbus dlq: replayed {result.replayed}, skipped {result.skipped} "
+        f"(invalid or no original channel), {queue.scanned} scanned on {queue.dlq_channel}",
+        file=sys.stderr,
+    )
+    if args.json:
+        outcome = {
+            "replayed": result.replayed,
+            "skipped": result.skipped,
+            "scanned": queue.scanned,
+            "dlq_channel": queue.dlq_channel,
+            "failed": result.failed,
+        }
+        print(json.dumps(outcome))
+    if result.failed:
+        print(f"eventbus dlq: replay stopped: {result.failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _run(args: argparse.Namespace) -> int:
     from eventbus._dlq import DeadLetterFilter, DeadLetterQueue
     from eventbus._plugins import create_adapter
+    from eventbus._progress import ScanProgress
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigurationError(f"--limit must be >= 1, got {args.limit}")
     selection = DeadLetterFilter(
         types=args.types,
         since=parse_since(args.since) if args.since else None,
@@ -132,36 +161,27 @@ async def _run(args: argparse.Namespace) -> int:
         event_id=args.event_id,
         limit=args.limit,
     )
-    if args.types:
-        from eventbus._bus._router import type_matcher
-
-        type_matcher(args.types)  # a bad pattern is a usage error, before connecting
     adapter = create_adapter(args.url)
+    _check_arguments(args, adapter)
     await adapter.connect()
     try:
-        queue = DeadLetterQueue(adapter, args.channel, dlq_channel=args.dlq_channel, idle=args.idle)
-        if args.dlq_command == "replay" and not args.dry_run:
-            result = await queue.replay(
-                selection,
-                progress=ProgressBar(sys.stderr),
-                to_channel=args.to_channel,
-                check_targets=args.check_targets,
-            )
-            print(
-                f"eventbus dlq: replayed {result.replayed}, skipped {result.skipped} "
-                f"(invalid or no original channel), {queue.scanned} scanned on {queue.dlq_channel}",
-                file=sys.stderr,
-            )
-            if result.failed:
-                print(f"eventbus dlq: replay stopped: {result.failed}", file=sys.stderr)
-                return 1
-            return 0
+        dlq_channel = args.dlq_channel or f"{args.channel}.dlq"
+        replaying = args.dlq_command == "replay" and not args.dry_run
+        queue = DeadLetterQueue(
+            adapter,
+            args.channel,
+            dlq_channel=dlq_channel,
+            idle=args.idle,
+            scan_progress=ScanProgress(sys.stderr, dlq_channel) if replaying else None,
+        )
+        if replaying:
+            return await _replay(args, queue, selection)
         entries = await queue.list(selection)
         for entry in entries:
-            if args.dlq_command == "show":
-                print(json.dumps(_full(entry), indent=2, default=str))
-            elif getattr(args, "json", False):
+            if args.json:
                 print(json.dumps(_full(entry), default=str))
+            elif args.dlq_command == "show":
+                print(json.dumps(_full(entry), indent=2, default=str))
             else:
                 print(_row(entry))
         print(

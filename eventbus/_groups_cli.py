@@ -28,8 +28,8 @@ def add_parser(sub: Any) -> None:
     listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     delete = commands.add_parser("delete", help="delete a group and the messages it kept")
     delete.add_argument("url", metavar="URL", help="the broker, e.g. nats://host:4222")
-    delete.add_argument("channel", metavar="CHANNEL")
-    delete.add_argument("group", metavar="GROUP")
+    delete.add_argument("channel", metavar="CHANNEL", help="the channel the group reads")
+    delete.add_argument("group", metavar="GROUP", help="the consumer group to delete")
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eventbus._errors import ConfigurationError
+from eventbus._cli_args import naming
+from eventbus._errors import ConfigurationError, InvalidEventError, Problem
 from eventbus._wire._data import is_json_type
 from eventbus._wire._types import parse_time
 
@@ -24,10 +25,21 @@ __all__ = ["add_parser", "build_event", "parse_extension", "publish"]
 
 
 def add_parser(sub: Any) -> None:
-    pub = sub.add_parser("publish", help="publish one event and print its id")
-    pub.add_argument("url")
-    pub.add_argument("--type", required=True, dest="event_type")
-    pub.add_argument("--source", required=True)
+    pub = sub.add_parser(
+        "publish",
+        help="publish one event and print its id (--json: what was published)",
+        description="Publish one CloudEvent. Exit codes: 0 published, 1 the broker failed, "
+        "2 a bad argument (named in the message).",
+    )
+    pub.add_argument("url", metavar="URL", help="the broker, e.g. nats://host:4222 or memory://")
+    pub.add_argument(
+        "--type",
+        required=True,
+        dest="event_type",
+        metavar="TYPE",
+        help="the event type, e.g. shop.order.placed (it picks the channel)",
+    )
+    pub.add_argument("--source", required=True, help="the event source, a URI reference")
     data = pub.add_mutually_exclusive_group()
     data.add_argument("--data", default=None, help="JSON data")
     data.add_argument(
@@ -37,11 +49,14 @@ def add_parser(sub: Any) -> None:
         help="data from a file ('-': stdin): JSON for a JSON --datacontenttype, text for "
         "text/*, otherwise binary (application/octet-stream unless --datacontenttype says)",
     )
-    pub.add_argument("--subject")
-    pub.add_argument("--id", dest="event_id")
+    pub.add_argument("--subject", help="the subject within the source, e.g. an order id")
+    pub.add_argument("--id", dest="event_id", help="the event id (default: a new UUID)")
     pub.add_argument("--time", help="RFC 3339 timestamp, or 'none' (default: now)")
     pub.add_argument("--dataschema", help="URI of the data's schema")
-    pub.add_argument("--datacontenttype")
+    pub.add_argument(
+        "--datacontenttype",
+        help="media type of the data (default: application/json for --data)",
+    )
     pub.add_argument(
         "--extension",
         action="append",
@@ -52,6 +67,11 @@ def add_parser(sub: Any) -> None:
     mode = pub.add_mutually_exclusive_group()
     mode.add_argument("--structured", action="store_true", help="structured content mode")
     mode.add_argument("--binary", action="store_true", help="binary content mode")
+    pub.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: id, type, source, subject, topic (the channel), outcome",
+    )
 
 
 def parse_extension(text: str) -> tuple[str, Any]:
@@ -106,7 +126,7 @@ def build_event(args: argparse.Namespace) -> Any:
         except OSError as exc:
             raise ConfigurationError(f"--data-file: {exc.strerror}: {args.data_file}") from None
     fields: dict[str, Any] = {}
-    if args.event_id:
+    if args.event_id is not None:
         fields["id"] = args.event_id
     if args.time is not None:
         if args.time.lower() == "none":
@@ -116,24 +136,58 @@ def build_event(args: argparse.Namespace) -> Any:
                 fields["time"] = parse_time(args.time)
             except ValueError as exc:
                 raise ConfigurationError(f"--time: {exc}") from None
-    return Event(
-        type=args.event_type,
-        source=args.source,
-        data=data,
-        subject=args.subject,
-        dataschema=args.dataschema,
-        datacontenttype=ctype,
-        extensions=dict(parse_extension(e) for e in args.extension),
-        **fields,
-    )
+    extensions = dict(parse_extension(e) for e in args.extension)
+    try:
+        return Event(
+            type=args.event_type,
+            source=args.source,
+            data=data,
+            subject=args.subject,
+            dataschema=args.dataschema,
+            datacontenttype=ctype,
+            extensions=extensions,
+            **fields,
+        )
+    except InvalidEventError as exc:
+        problems = "; ".join(_named(p) for p in exc.problems)
+        raise ConfigurationError(f"invalid event: {problems}") from None
 
 
-async def publish(args: argparse.Namespace) -> str:
-    """Publish the event the arguments describe; its id."""
+_FLAGS = {"type": "--type", "id": "--id", "data": "--data", "specversion": "--type"}
+
+
+def _named(problem: Problem) -> str:
+    """A problem of the event named by the argument that set it (``--extension Bad``)."""
+    where = problem.where
+    if where.startswith("extensions."):
+        flag = f"--extension {where.removeprefix('extensions.')}"
+    else:
+        flag = _FLAGS.get(where, f"--{where.split('/', 1)[0].split('.', 1)[0]}")
+    return f"{flag} ({where}): {problem.message}"
+
+
+async def publish(args: argparse.Namespace) -> dict[str, Any]:
+    """Publish the event the arguments describe; what was published (``--json``'s object).
+
+    A bad argument raises ConfigurationError naming it, before anything connects: an event
+    type that routes to a channel the broker cannot name is named as ``--type``.
+    """
     from eventbus._bus._eventbus import EventBus
+    from eventbus._toolkit import ChannelNames
 
     event = build_event(args)
     mode = "structured" if args.structured else "binary" if args.binary else None
-    async with EventBus(args.url, content_mode=mode) as bus:
+    bus = EventBus(args.url, content_mode=mode)
+    topic = bus.router.channel_for(event.type)
+    with naming("--type", event.type):
+        ChannelNames(bus.capabilities.limits, adapter=bus.adapter.name).channel(topic)
+    async with bus:
         await bus.publish(event)
-    return str(event.id)
+    return {
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "subject": event.subject,
+        "topic": topic,
+        "outcome": "published",
+    }

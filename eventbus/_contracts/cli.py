@@ -18,6 +18,7 @@ from eventbus._errors import ContractError, DecodeError, InvalidSchemaError, Reg
 __all__ = ["add_parser", "run"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+_REGISTRY = "the contract registry directory (default ./contracts)"
 
 
 def add_parser(sub: Any) -> None:
@@ -31,25 +32,35 @@ def add_parser(sub: Any) -> None:
     json_flag.add_argument("--json", action="store_true", help="machine-readable output")
 
     c = cs.add_parser("compat", parents=[json_flag], help="compare two schema files")
-    c.add_argument("old", metavar="OLD.json")
-    c.add_argument("new", metavar="NEW.json")
+    c.add_argument("old", metavar="OLD.json", help="the schema consumers were built against")
+    c.add_argument("new", metavar="NEW.json", help="the schema to publish from now on")
     c.add_argument(
-        "--mode", default="BACKWARD", type=str.upper, choices=[m.value for m in CompatibilityMode]
+        "--mode",
+        default="BACKWARD",
+        type=str.upper,
+        choices=[m.value for m in CompatibilityMode],
+        help="the compatibility mode to check (default BACKWARD)",
     )
-    c.add_argument("--policy", default="strict", type=str.lower, choices=["strict", "lenient"])
+    c.add_argument(
+        "--policy",
+        default="strict",
+        type=str.lower,
+        choices=["strict", "lenient"],
+        help="which changes count as compatible (default strict: Confluent's strict set)",
+    )
 
     k = cs.add_parser(
         "check", parents=[json_flag], help="the CI gate: modes, examples, consumers, base"
     )
-    k.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY")
+    k.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY", help=_REGISTRY)
     k.add_argument("--against", metavar="GIT_REF_OR_DIR", help="the base: a git ref or a directory")
 
     v = cs.add_parser("validate", parents=[json_flag], help="validate CloudEvents JSON files")
-    v.add_argument("files", nargs="+", metavar="FILE")
-    v.add_argument("--registry", default="contracts")
+    v.add_argument("files", nargs="+", metavar="FILE", help="a CloudEvent in JSON (repeatable)")
+    v.add_argument("--registry", default="contracts", help=_REGISTRY)
 
     li = cs.add_parser("lint", parents=[json_flag], help="check the registry's layout and schemas")
-    li.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY")
+    li.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY", help=_REGISTRY)
     li.add_argument("--strict", action="store_true", help="warnings fail too")
 
     a = cs.add_parser(
@@ -57,10 +68,15 @@ def add_parser(sub: Any) -> None:
         parents=[json_flag],
         help="print an AsyncAPI 3.0 document (JSON) of the registry",
     )
-    a.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY")
-    a.add_argument("--title")
+    a.add_argument("registry", nargs="?", default="contracts", metavar="REGISTRY", help=_REGISTRY)
+    a.add_argument("--title", help="info.title (default: '<registry name> events')")
     a.add_argument("--version", default="1.0.0", dest="doc_version", help="info.version")
-    a.add_argument("--action", choices=["send", "receive", "both"], default="both")
+    a.add_argument(
+        "--action",
+        choices=["send", "receive", "both"],
+        default="both",
+        help="the operations to describe (default both)",
+    )
     a.add_argument(
         "--server",
         action="append",
@@ -77,7 +93,12 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--output", "-o", help="write to this file instead of stdout")
 
     vec = cs.add_parser("vectors", parents=[json_flag], help="write golden test vectors")
-    vec.add_argument("paths", nargs="+", metavar="[REGISTRY] OUT_DIR")
+    vec.add_argument(
+        "paths",
+        nargs="+",
+        metavar="[REGISTRY] OUT_DIR",
+        help="the registry (default ./contracts) and the directory to write to",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

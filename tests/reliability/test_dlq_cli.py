@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,8 +15,9 @@ import pytest
 
 from eventbus import DEAD_LETTER_GROUP, Event, EventBus, RetryPolicy, Router, decode
 from eventbus._cli import main
-from eventbus._dlq_cli import ProgressBar, parse_since
+from eventbus._dlq_cli import parse_since
 from eventbus._memory._broker import named_broker
+from eventbus._progress import ProgressBar, ScanProgress, duration
 from eventbus.testing import run, wait_until
 
 ROUTER = Router({"shop.>": "orders"})
@@ -90,6 +95,14 @@ def test_list_and_show_select_without_losing_any(
     assert shown["deadletterchannel"] == "orders"
     assert _dead_ids(broker) == ["bad-1", "bad-2", "bad-3", "bad-4"]
 
+    # --json: one JSON object per line, for list and show alike.
+    for command in ("list", "show"):
+        assert main(["dlq", command, url, "orders", "--reason", "handler-error", "--json"]) == 0
+        rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [row["event"]["id"] for row in rows] == ["bad-1", "bad-2", "bad-3", "bad-4"]
+        assert rows[1]["event"]["deadletterreason"] == "handler-error"
+    assert _dead_ids(broker) == ["bad-1", "bad-2", "bad-3", "bad-4"]
+
 
 def test_replay_republishes_the_original_events_and_acks_the_dead_letters(
     broker: str, capsys: pytest.CaptureFixture[str]
@@ -98,11 +111,21 @@ def test_replay_republishes_the_original_events_and_acks_the_dead_letters(
     _fill(url, consumed_by="worker")
     # Replay the two 'placed' ones (seconds after they were first published: the broker's
     # publisher dedupe must not swallow them).
-    code = main(["dlq", "replay", url, "orders", "--type", "shop.order.placed", "--idle", "0.2"])
-    assert code == 0
-    err = capsys.readouterr().err
-    assert "replayed 2/2 [" in err
-    assert "replayed 2, skipped 0" in err
+    argv = ["dlq", "replay", url, "orders", "--type", "shop.order.placed", "--idle", "0.2"]
+    assert main([*argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "replayed": 2,
+        "skipped": 0,
+        "scanned": 4,
+        "dlq_channel": "orders.dlq",
+        "failed": None,
+    }
+    # Not a terminal: the scan's and the bar's summary lines, with the rate and the time taken.
+    lines = err.splitlines()
+    assert re.fullmatch(r"scanned 4 dead letter\(s\) on orders\.dlq in \d+\.\ds", lines[0])
+    assert re.fullmatch(r"replayed 2/2 \[#{30}\] (\d+\.\d|-)/s in \d+\.\ds", lines[-2])
+    assert "replayed 2, skipped 0" in lines[-1]
     assert _dead_ids(broker) == ["bad-2", "bad-4"]  # the others stay, in order
     replayed = [decode(m, "ce-headers") for m in named_broker(broker).peek("orders", "worker")]
     assert [e.id for e in replayed] == ["bad-1", "bad-3"]
@@ -120,8 +143,10 @@ def test_replay_republishes_the_original_events_and_acks_the_dead_letters(
 def test_usage_errors_exit_2_and_name_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dlq", "list", "memory://x", "orders", "--since", "yesterday"]) == 2
     assert "--since 'yesterday'" in capsys.readouterr().err
-    assert main(["dlq", "list", "memory://x", "orders", "--limit", "0"]) == 2
-    assert "--limit must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["dlq", "list", "memory://x", "orders", "--limit", "0"])
+    assert info.value.code == 2
+    assert "argument --limit: must be >= 1, got 0" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["dlq", "purge", "memory://x", "orders"])
     assert info.value.code == 2
@@ -146,11 +171,72 @@ def test_since_and_progress_bar_formats() -> None:
         def isatty(self) -> bool:
             return False
 
+    clock = iter(float(t) for t in range(1000)).__next__  # one second per reading
     sink = Sink()
-    bar = ProgressBar(sink, width=10)  # type: ignore[arg-type]
-    for i in range(1, 101):
+    bar = ProgressBar(sink, width=10, clock=clock)  # type: ignore[arg-type]
+    for i in range(101):
         bar(i, 100)
     lines = sink.text.splitlines()
     assert len(lines) == 11  # the first, then one per tenth: not one per event
-    assert lines[0] == "replayed 1/100 [..........]"
-    assert lines[-1] == "replayed 100/100 [##########]"
+    # One clock reading per call, the clock starting at bar(0, 100): 1 done in 1 s.
+    assert lines[0] == "replayed 1/100 [..........] 1.0/s ETA 1m39s"
+    assert lines[5] == "replayed 50/100 [#####.....] 1.0/s ETA 50s"
+    assert lines[-1] == "replayed 100/100 [##########] 1.0/s in 100.0s"
+    assert [duration(s) for s in (0.4, 59, 61, 3600 + 125)] == ["0s", "59s", "1m01s", "1h02m"]
+
+
+def test_progress_on_a_terminal_is_redrawn_with_rate_and_eta(broker: str) -> None:
+    """On a pseudo-terminal the bar is redrawn in place (carriage return, erase line) with the
+    rate and the ETA, and the scan shows how many it read; off it, nothing is redrawn."""
+    master, slave = os.openpty()
+    terminal = open(slave, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    try:
+        assert terminal.isatty()
+        ticks = iter([0.0, 0.0, 2.0, 4.0]).__next__
+        bar = ProgressBar(terminal, width=4, clock=ticks)
+        bar(0, 4)
+        bar(1, 4)  # 1 in 2 s: 0.5/s, 3 left: 6 s
+        bar(4, 4)
+        scan = ScanProgress(terminal, "orders.dlq", clock=iter([0.0, 1.0, 2.0]).__next__)
+        scan(3, False)
+        scan(5, True)
+        terminal.flush()
+        text = _read_all(master, "scanned 5")
+    finally:
+        terminal.close()
+        os.close(master)
+    assert "\r\x1b[Kreplayed 1/4 [#...] 0.5/s ETA 6s" in text
+    assert "\r\x1b[Kreplayed 4/4 [####] 1.0/s in 4.0s" in text
+    assert "\r\x1b[Kscanning orders.dlq: 3 read, 3.0/s" in text
+    assert "\r\x1b[Kscanned 5 dead letter(s) on orders.dlq in 2.0s" in text
+
+
+def test_replay_on_a_terminal_redraws_the_scan_and_the_bar(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"memory://{broker}"
+    _fill(url)
+    master, slave = os.openpty()
+    terminal = open(slave, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        assert main(["dlq", "replay", url, "orders", "--idle", "0.2"]) == 0
+        terminal.flush()
+        text = _read_all(master, "replayed 4/4")
+    finally:
+        terminal.close()
+        os.close(master)
+    assert re.search(r"\r\x1b\[Kscanned 4 dead letter\(s\) on orders\.dlq in \d+\.\ds", text)
+    assert "\r\x1b[Kreplayed 0/4 [" in text  # drawn at once, then over
+    assert re.search(r"\r\x1b\[Kreplayed 4/4 \[#{30}\] (\d+\.\d|-)/s in \d+\.\ds", text)
+    assert _dead_ids(broker) == []
+
+
+def _read_all(fd: int, until: str) -> str:
+    """What was written to the terminal, up to and including the line holding ``until``."""
+    data = b""
+    while until.encode() not in data or not data.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], 30)
+        assert ready, data
+        data += os.read(fd, 65536)
+    return data.decode()

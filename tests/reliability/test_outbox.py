@@ -5,6 +5,7 @@ from the first unsent row (SQLite and a real PostgreSQL server)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import uuid
 from collections.abc import Sequence
@@ -234,6 +235,35 @@ def test_cli_relays_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert named_broker(name).depth("shop.order.updated", "readers") == 12
     assert main(["outbox", "relay", f"sqlite:///{db}", f"memory://{name}", "--once"]) == 0
     assert "relayed 0 event(s)" in capsys.readouterr().err
+    run(outbox.close())
+
+
+def test_cli_status_and_relay_print_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "app.db"
+    outbox = SqliteOutbox(db)
+    conn = sqlite_app(db, outbox)
+    with conn:
+        outbox.add_many(conn, order_events(5))
+    conn.close()
+    name = f"outbox-{uuid.uuid4().hex[:8]}"
+    named_broker(name).group_queue("shop.order.updated", "readers")
+    assert main(["outbox", "status", f"sqlite:///{db}", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status == {"outbox": outbox.name, "table": "eventbus_outbox", "pending": 5}
+    argv = ["outbox", "relay", f"sqlite:///{db}", f"memory://{name}", "--once", "--json"]
+    assert main([*argv, "--batch-size", "2"]) == 0
+    relayed = json.loads(capsys.readouterr().out)
+    assert relayed == {
+        "outbox": outbox.name,
+        "relayed": 5,
+        "batches": 3,
+        "failures": 0,
+        "pending": 0,
+    }
+    assert main(["outbox", "status", f"sqlite:///{db}"]) == 0
+    assert capsys.readouterr().out == f"{outbox.name}: 0 event(s) pending\n"
     run(outbox.close())
 
 
