@@ -132,7 +132,7 @@ BAD_ARGUMENTS: list[tuple[list[str], str]] = [
     (["tail", "memory://", "a b"], "TYPE_OR_PATTERN"),
     (["tail", "memory://", "a..b"], "TYPE_OR_PATTERN"),
     (["tail", "memory://", "t.t", "--channel", "a b"], "--channel"),
-    (["tail", "memory://", "t.t", "--count", "0"], "--count"),
+    (["tail", "memory://", "t.t", "--count", "0", "--timeout", "1"], "--count"),
     (["tail", "memory://", "t.t", "--timeout", "-1"], "--timeout"),
     (["contracts", "compat", "old.json"], "NEW.json"),
     (["contracts", "compat", "a.json", "b.json", "--mode", "SIDEWAYS"], "--mode"),
