@@ -193,8 +193,10 @@ class RequestReplyChecks:
                     return Event(type=f"{prefix}.late", source="/s")
 
                 await self.started(server.subscribe(f"{prefix}.slow", slow))
+                # Long enough for the request to reach the handler before its expirytime
+                # (stamped before the send; a first send on Service Bus attaches a link).
                 with pytest.raises(RequestTimeoutError):
-                    await client.request(Event(type=f"{prefix}.slow", source="/c"), timeout=0.5)
+                    await client.request(Event(type=f"{prefix}.slow", source="/c"), timeout=2.0)
                 assert client.request_stats.timed_out == 1
                 release.set()
                 await _until(lambda: client.request_stats.late == 1, "the late reply")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
@@ -14,6 +15,7 @@ from eventbus.adapter import (
     ConfigurationError,
     DeadLetter,
     Deliver,
+    Delivery,
     GroupInfo,
     Message,
     SubscriptionSpec,
@@ -29,8 +31,10 @@ from eventbus_pubsub._names import (
     ADAPTER_NAME,
     fanout_subscription_id,
     group_subscription_id,
+    reply_subscription_id,
 )
 from eventbus_pubsub._publish import Publisher
+from eventbus_pubsub._replies import PubSubReplies, reply_filter, reply_message, split_reply_to
 from eventbus_pubsub._subscription import PubSubSubscription, Settings
 from eventbus_pubsub._url import parse_pubsub_url
 
@@ -38,6 +42,7 @@ __all__ = ["PubSubAdapter"]
 
 _MIN_ACK_DEADLINE = 10
 _MIN_DELIVERY_ATTEMPTS, _MAX_DELIVERY_ATTEMPTS = 5, 100
+_REPLIES_IN_FLIGHT = 1000
 
 
 def max_delivery_attempts(max_attempts: int | None) -> int:
@@ -163,6 +168,66 @@ class PubSubAdapter:
         self._names.channel(channel)
         await publisher.publish(channel, messages)
 
+    async def _closed(self, subscription: PubSubSubscription) -> None:
+        self._subscriptions.pop(subscription, None)
+        if subscription.spec.group is None and self._admin is not None:
+            await self._admin.delete_subscription(subscription.state.path)
+
+    # -- request-reply (ReplyingAdapter; see _replies) --------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> PubSubReplies:
+        """A filtered subscription of this requester's own on the reply topic, created before
+        this returns (so it keeps every reply sent from then on)."""
+        admin, _, clients = self._parts()
+        config = self._config
+        topic = await admin.ensure_topic(config.reply_topic)
+        requester = f"eb-{secrets.token_hex(8)}"
+        address = f"{config.reply_topic}/{requester}"
+        state = await admin.ensure_subscription(
+            SubscriptionPlan(
+                reply_subscription_id(config.reply_topic, requester),
+                topic,
+                _MIN_ACK_DEADLINE,
+                ephemeral=True,
+                ordering=False,
+                filter=reply_filter(address),
+            )
+        )
+
+        async def deliver(delivery: Delivery) -> None:
+            on_reply(delivery.message)
+            await delivery.ack()
+
+        async def no_dead_letters(dead: DeadLetter) -> None:
+            return None  # a reply is acknowledged as soon as it arrives
+
+        spec = SubscriptionSpec(config.reply_topic, max_in_flight=_REPLIES_IN_FLIGHT)
+        settings = Settings(
+            _REPLIES_IN_FLIGHT, config.flow_control.max_bytes, config.timeout, config.pull_timeout
+        )
+        subscription = PubSubSubscription(
+            clients,
+            state,
+            spec,
+            deliver,
+            settings,
+            dead_letter=no_dead_letters,
+            on_close=self._closed,
+        )
+        self._subscriptions[subscription] = None
+        subscription.start()
+        return PubSubReplies(address, subscription)
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        split_reply_to(reply_to)
+        await self.publish(channel, (message,))  # the address travels in ce-replyto
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        topic = split_reply_to(reply_to)
+        await self.publish(topic, (reply_message(reply_to, message),))
+
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> PubSubSubscription:
         admin, publisher, clients = self._parts()
         config = self._config
@@ -217,13 +282,8 @@ class PubSubAdapter:
         async def dead_letter(dead: DeadLetter) -> None:
             await publisher.publish(dead.channel, [dead.message])
 
-        async def closed(subscription: PubSubSubscription) -> None:
-            self._subscriptions.pop(subscription, None)
-            if subscription.spec.group is None:
-                await admin.delete_subscription(subscription.state.path)
-
         subscription = PubSubSubscription(
-            clients, state, spec, deliver, settings, dead_letter=dead_letter, on_close=closed
+            clients, state, spec, deliver, settings, dead_letter=dead_letter, on_close=self._closed
         )
         self._subscriptions[subscription] = None
         subscription.start()

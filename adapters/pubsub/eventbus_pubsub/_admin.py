@@ -44,6 +44,7 @@ class SubscriptionPlan:
     ordering: bool = True
     exactly_once: bool = False
     backoff: RetryBackoff | None = None
+    filter: str = ""  # a Pub/Sub subscription filter (attributes only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ def _subscription(path: str, plan: SubscriptionPlan) -> types.Subscription:
         enable_message_ordering=plan.ordering,
         enable_exactly_once_delivery=plan.exactly_once,
         labels=_LABELS,
+        filter=plan.filter,
     )
     if plan.dead_letter_topic is not None:
         sub.dead_letter_policy = types.DeadLetterPolicy(

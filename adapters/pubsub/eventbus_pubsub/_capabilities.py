@@ -27,7 +27,9 @@ def _semantics(message_ordering: bool) -> dict[Semantic, Support]:
         Semantic.PUBLISHER_DEDUPE: _U,  # Pub/Sub has none: use the idempotency store
         Semantic.TTL: _U,
         Semantic.BATCH_PUBLISH: _N,  # one PublishRequest per 1,000 messages / request size
-        Semantic.REQUEST_REPLY: _U,
+        # A reply topic with one filtered subscription per requester; emulated, not native:
+        # Pub/Sub cannot tell at once that nobody receives a request.
+        Semantic.REQUEST_REPLY: _E,
         Semantic.WILDCARD_SUBSCRIBE: _U,  # a subscription reads exactly one topic
         Semantic.LOCK_RENEWAL: _N,  # modify_ack_deadline
         # no peek: unary Pulls, then every message given back at once (modify_ack_deadline 0)

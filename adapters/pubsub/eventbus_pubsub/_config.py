@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from eventbus.adapter import ConfigurationError
-from eventbus_pubsub._names import ENVELOPE_BYTES, MAX_REQUEST_BYTES, check_project
+from eventbus_pubsub._names import (
+    ENVELOPE_BYTES,
+    MAX_REQUEST_BYTES,
+    check_project,
+    check_topic_id,
+)
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -80,6 +85,8 @@ class PubSubConfig:
     deadline of one long-polling Pull (keep it long against the service: a pull cut off while its
     answer is on the way strands those messages until their ack deadline). ``max_request_bytes``:
     the largest PublishRequest the server accepts (10 MB; a pstest server takes 4 MiB).
+    ``reply_topic``: the topic replies to this bus's requests come back on (one filtered
+    subscription per requester; see docs/request-reply.md).
     """
 
     project: str
@@ -95,6 +102,7 @@ class PubSubConfig:
     timeout: float = 30.0
     pull_timeout: float = 60.0
     max_request_bytes: int = MAX_REQUEST_BYTES
+    reply_topic: str = "eventbus-replies"
 
     def __post_init__(self) -> None:
         check_project(self.project)
@@ -107,6 +115,7 @@ class PubSubConfig:
                 f"max_request_bytes must be within {2 * ENVELOPE_BYTES}..{MAX_REQUEST_BYTES}, "
                 f"got {self.max_request_bytes!r}"
             )
+        check_topic_id(self.reply_topic, "reply_topic")
         if self.emulator_host is not None:
             _check_host(self.emulator_host, "emulator_host")
         if self.credentials_file is not None and self.credentials is not None:

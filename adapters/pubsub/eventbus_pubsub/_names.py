@@ -29,9 +29,11 @@ __all__ = [
     "MAX_ORDERING_KEY_BYTES",
     "MAX_REQUEST_BYTES",
     "check_project",
+    "check_topic_id",
     "fanout_subscription_id",
     "group_subscription_id",
     "limits_for",
+    "reply_subscription_id",
     "subscription_path",
     "topic_path",
 ]
@@ -57,6 +59,7 @@ _CHANNEL_RULE = (
 # Project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. Emulators accept
 # any name, and older projects may be domain-scoped ("example.com:proj"), so the check is loose.
 _PROJECT = re.compile(r"[a-z][a-z0-9\-.:]{0,62}[a-z0-9]|[a-z]")
+_TOPIC_ID = re.compile(r"(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
 _GROUP_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.+")
 _HASH_CHARS = 12
 
@@ -79,6 +82,11 @@ def check_project(project: str) -> None:
             f"{project!r} is not a Google Cloud project ID: use lowercase letters, digits and "
             "hyphens, starting with a letter (pubsub://PROJECT)"
         )
+
+
+def check_topic_id(name: str, what: str) -> None:
+    if not _TOPIC_ID.fullmatch(name):
+        raise ConfigurationError(f"{what} {name[:80]!r} is not a valid topic name: {_CHANNEL_RULE}")
 
 
 def topic_path(project: str, channel: str) -> str:
@@ -112,3 +120,8 @@ def group_subscription_id(channel: str, group: str) -> str:
 def fanout_subscription_id(channel: str) -> str:
     """A fresh subscription for one fan-out subscriber (deleted when it closes)."""
     return _fit(f"{channel}~fanout.{secrets.token_hex(8)}")
+
+
+def reply_subscription_id(reply_topic: str, requester: str) -> str:
+    """The subscription of one requester on the reply topic (deleted when it closes)."""
+    return _fit(f"{reply_topic}~reply.{requester}")

@@ -3,7 +3,7 @@
 Parameters (each a field of :class:`PubSubConfig`): ``emulator_host``, ``credentials_file``,
 ``endpoint``, ``provision``, ``message_ordering``, ``exactly_once``, ``min_backoff`` and
 ``max_backoff`` (together: the server retry policy), ``timeout``, ``pull_timeout``,
-``max_request_bytes``,
+``max_request_bytes``, ``reply_topic``,
 ``fanout_messages`` and ``max_bytes`` (flow control). A wrong one raises ConfigurationError
 naming it; the URL is shown through ``redact_url``.
 """
@@ -33,6 +33,7 @@ _PARAMS: dict[str, Reader] = {
     "max_request_bytes": Param.integer(),
     "fanout_messages": Param.integer(),
     "max_bytes": Param.integer(),
+    "reply_topic": Param.nonempty,
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from azure.servicebus import ServiceBusReceiveMode, ServiceBusSubQueue
@@ -39,6 +39,12 @@ from eventbus_servicebus._groups import ServiceBusGroups
 from eventbus_servicebus._provision import Provisioner
 from eventbus_servicebus._publish import Publisher
 from eventbus_servicebus._receiving import ReceiveOptions, SessionLoop, SingleLoop
+from eventbus_servicebus._replies import (
+    REPLY_TTL,
+    ServiceBusReplies,
+    new_session_id,
+    split_reply_to,
+)
 from eventbus_servicebus._sdk import default_credential, shorten_further_pull
 from eventbus_servicebus._subscription import ServiceBusSubscription
 from eventbus_servicebus._url import parse_servicebus_url
@@ -147,10 +153,11 @@ class ServiceBusAdapter:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    def _publisher(self, channel: str) -> Publisher:
+    def _publisher(self, channel: str, queue: bool | None = None) -> Publisher:
         publisher = self._publishers.get(channel)
         if publisher is None:
-            queue = channel in self._config.queues
+            if queue is None:
+                queue = channel in self._config.queues
             publisher = Publisher(
                 self._require_client(),
                 channel,
@@ -160,22 +167,72 @@ class ServiceBusAdapter:
             self._publishers[channel] = publisher
         return publisher
 
-    async def publish(self, channel: str, messages: Sequence[Message]) -> None:
-        if not messages:
-            return
-        publisher = self._publisher(channel)
+    async def _provisioned(self, channel: str) -> None:
         if self._provisioner is not None:
             await (
                 self._provisioner.queue
                 if channel in self._config.queues
                 else self._provisioner.topic
             )(channel)
+
+    async def publish(self, channel: str, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        publisher = self._publisher(channel)
+        await self._provisioned(channel)
         with translated(
             f"could not publish to {channel!r} on {self._config.describe()}",
             self._scrub,
             publishing=True,
         ):
             await publisher.send(messages)
+
+    # -- request-reply (ReplyingAdapter; see _replies) -------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> ServiceBusReplies:
+        """A session receiver of its own on the reply queue, attached before this returns."""
+        config, queue, session = self._config, self._config.reply_queue, new_session_id()
+        if self._provisioner is not None:
+            await self._provisioner.queue(queue, sessions=True)
+        client = self._require_client()
+        options: dict[str, Any] = {
+            "session_id": session,
+            "receive_mode": ServiceBusReceiveMode.RECEIVE_AND_DELETE,
+            "prefetch_count": 0,
+        }
+        if config.socket_timeout is not None:
+            options["socket_timeout"] = config.socket_timeout
+        receiver = client.get_queue_receiver(queue, **options)
+        shorten_further_pull(receiver)
+        replies = ServiceBusReplies(
+            receiver, queue, session, on_reply, self._scrub, config.receive_wait
+        )
+        await replies.start()
+        return replies
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        queue, session = split_reply_to(reply_to)
+        publisher = self._publisher(channel)
+        await self._provisioned(channel)
+        request = to_servicebus(message)
+        request.reply_to = queue
+        request.reply_to_session_id = session
+        with translated(
+            f"could not publish to {channel!r} on {self._config.describe()}",
+            self._scrub,
+            publishing=True,
+        ):
+            await publisher.send_one(request)
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        queue, session = split_reply_to(reply_to)
+        reply = to_servicebus(message)
+        reply.session_id = session  # the requester's session: only it receives the reply
+        reply.time_to_live = REPLY_TTL
+        with translated(f"could not reply to queue {queue!r}", self._scrub, publishing=True):
+            await self._publisher(queue, queue=True).send_one(reply)
 
     async def _publish_dead(self, dead: DeadLetter) -> None:
         await self.publish(dead.channel, [dead.message])

@@ -25,7 +25,9 @@ _BASE = {
     Semantic.PUBLISHER_DEDUPE: Support.NATIVE,  # MessageId = event id (duplicate detection)
     Semantic.TTL: Support.UNSUPPORTED,  # Message carries no time-to-live
     Semantic.BATCH_PUBLISH: Support.NATIVE,
-    Semantic.REQUEST_REPLY: Support.UNSUPPORTED,
+    # ReplyTo + ReplyToSessionId: a session of a session-enabled reply queue per requester.
+    # Emulated, not native: the broker cannot tell at once that nobody receives a request.
+    Semantic.REQUEST_REPLY: Support.EMULATED,
     Semantic.WILDCARD_SUBSCRIBE: Support.UNSUPPORTED,  # one topic per channel
     Semantic.LOCK_RENEWAL: Support.NATIVE,  # renew-lock
     Semantic.BROWSE: Support.NATIVE,  # peek

@@ -18,6 +18,7 @@ __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "ServiceBusConfig", "connection_string_p
 #: Standard tier: 256 KiB per message (Premium allows more; set ``max_message_bytes``).
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024
 _SUBSCRIPTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,49}")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,259}")
 
 
 def connection_string_parts(connection_string: str) -> dict[str, str]:
@@ -60,6 +61,8 @@ class ServiceBusConfig:
     ``native_dead_letter``: dead letters go to the subscription's own ``$DeadLetterQueue`` with
     the reason and description (Azure tools show them there) instead of the bus's dead-letter
     channel; read them with the consumer group ``"<group>/$DeadLetterQueue"``.
+    ``reply_queue``: the session-enabled queue replies to this bus's requests come back on (one
+    session per requester; see docs/request-reply.md).
     ``socket_timeout``: the SDK's read timeout (None: its default, 0.2 s). One connection reads
     and writes under one lock, so a settlement waits while an idle receive call reads: a small
     value (0.02) cuts that wait on a loopback broker; on a WAN keep the default, as a read cut
@@ -82,6 +85,7 @@ class ServiceBusConfig:
     retry_total: int = 3
     socket_timeout: float | None = None
     native_dead_letter: bool = False
+    reply_queue: str = "eventbus-replies"
 
     def __post_init__(self) -> None:
         if (self.connection_string is None) == (self.namespace is None):
@@ -99,6 +103,11 @@ class ServiceBusConfig:
         if self.socket_timeout is not None and not self.socket_timeout > 0:
             raise ConfigurationError(
                 f"socket_timeout must be > 0 seconds, got {self.socket_timeout!r}"
+            )
+        if not _QUEUE_NAME.fullmatch(self.reply_queue):
+            raise ConfigurationError(
+                f"reply_queue {self.reply_queue[:80]!r} is not a valid Service Bus queue name: "
+                "1-260 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
         if self.retry_total < 0:
             raise ConfigurationError(f"retry_total must be >= 0, got {self.retry_total!r}")

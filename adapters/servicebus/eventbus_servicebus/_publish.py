@@ -52,6 +52,11 @@ class Publisher:
                 return
             await self._send_batches(converted)
 
+    async def send_one(self, message: ServiceBusMessage) -> None:
+        """Send one message already in the SDK's form (a request or a reply)."""
+        async with self._lock:
+            await self._sender.send_messages(message)
+
     async def _send_batches(self, messages: list[ServiceBusMessage]) -> None:
         batch = await self._sender.create_message_batch()
         session: str | None = None

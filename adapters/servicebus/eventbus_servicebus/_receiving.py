@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceivedMessage
 from azure.servicebus.aio import ServiceBusReceiver
@@ -27,6 +26,7 @@ from eventbus.adapter import DeadLetter, Deliver, Scrubber
 from eventbus_servicebus._convert import from_received
 from eventbus_servicebus._delivery import ServiceBusDelivery, Settler
 from eventbus_servicebus._errors import describe
+from eventbus_servicebus._replies import keep_session
 
 __all__ = ["ReceiveOptions", "SessionLoop", "SingleLoop"]
 
@@ -158,7 +158,9 @@ class SessionLoop:
                 receiver, self._options.scrub, True, publish_dead=self._options.publish_dead
             )
             self._settlers.add(settler)
-            keeper = asyncio.get_running_loop().create_task(self._keep_session(receiver))
+            keeper = asyncio.get_running_loop().create_task(
+                keep_session(receiver, self._options.scrub)
+            )
             try:
                 await self._drain_session(receiver, settler)
             except Exception as exc:
@@ -170,23 +172,6 @@ class SessionLoop:
                 await settler.release_all()
                 self._settlers.discard(settler)
                 await receiver.close()
-
-    async def _keep_session(self, receiver: ServiceBusReceiver) -> None:
-        """Renew the session lock at half its remaining time, as long as the session is held."""
-        while True:
-            until = receiver.session.locked_until_utc
-            left = (until - datetime.now(UTC)).total_seconds() if until is not None else 10.0
-            await asyncio.sleep(max(0.05, left / 2))
-            try:
-                await receiver.session.renew_lock()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "eventbus: could not renew a session lock (%s)",
-                    self._options.scrub(describe(exc)),
-                )
-                return
 
     async def _drain_session(self, receiver: ServiceBusReceiver, settler: Settler) -> None:
         idle_since = time.monotonic()

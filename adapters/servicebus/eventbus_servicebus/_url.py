@@ -15,7 +15,7 @@ is. Pass one in code with ``ServiceBusConfig(connection_string=...)``.
 Parameters: ``provision``, ``sessions``, ``emulator``, ``native_dead_letter`` (true/false), ``queues`` (comma-separated
 channel names), ``max_message_bytes``, ``max_concurrent_sessions``, ``session_idle``,
 ``receive_wait``, ``max_delivery_count``, ``lock_duration``, ``duplicate_window``,
-``retry_total``, ``socket_timeout``.
+``retry_total``, ``socket_timeout``, ``reply_queue``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ _PARAMS: dict[str, Reader] = {
         Param.number(),
     ),
     "queues": Param.text,
+    "reply_queue": Param.nonempty,
     "connection_string_env": Param.nonempty,
 }
 
