@@ -11,6 +11,9 @@ from eventbus._wire._message import Message
 
 __all__ = ["ChannelReplies", "reply_channel"]
 
+#: Replies taken at once (each is only handed to its waiting request, in any order).
+_IN_FLIGHT = 256
+
 
 def reply_channel() -> str:
     """A fresh reply channel name (letters and digits: valid on every adapter)."""
@@ -32,7 +35,7 @@ class ChannelReplies:
             on_reply(delivery.message)
             await delivery.ack()
 
-        spec = SubscriptionSpec(channel=channel, max_in_flight=1)
+        spec = SubscriptionSpec(channel=channel, max_in_flight=_IN_FLIGHT)
         return cls(channel, await adapter.subscribe(spec, deliver))
 
     def reply_to(self, token: str) -> str:

@@ -63,11 +63,15 @@ class Requester:
         self, adapter: Adapter, encode: Encode, decode: Decode, middleware: Sequence[Middleware]
     ) -> None:
         self._adapter = adapter
+        self._native = isinstance(adapter, ReplyingAdapter)  # a Protocol check: not per request
         self._encode = encode
         self._decode = decode
         self._send = compose_publish(middleware, self._publish)
         self._pending: dict[str, _Pending] = {}  # by request id (a reply's causationid)
         self._tokens: dict[str, str] = {}  # token -> request id
+        # How many waiting requests want each reply type: while they all want the same one, a
+        # reply is decoded once, straight into it (see _on_reply).
+        self._types: dict[Any, int] = {}
         self._counter = itertools.count(1)
         self._listener: ReplyListener | None = None
         self._lock = asyncio.Lock()
@@ -84,7 +88,8 @@ class Requester:
                 raise BusClosedError("the bus is closing: no more requests")
             if self._listener is None:
                 adapter = self._adapter
-                if isinstance(adapter, ReplyingAdapter):
+                if self._native:
+                    assert isinstance(adapter, ReplyingAdapter)
                     self._listener = await adapter.listen_replies(
                         self._on_reply, self._on_no_responders
                     )
@@ -111,6 +116,8 @@ class Requester:
         future: asyncio.Future[Event[Any]] = asyncio.get_running_loop().create_future()
         self._pending[request.id] = _Pending(future, token, reply_type)
         self._tokens[token] = request.id
+        types = self._types
+        types[reply_type] = types.get(reply_type, 0) + 1
         try:
             await self._send(request)
             self.stats.sent += 1
@@ -127,24 +134,41 @@ class Requester:
         finally:
             self._pending.pop(request.id, None)
             self._tokens.pop(token, None)
+            left = types[reply_type] - 1
+            if left:
+                types[reply_type] = left
+            else:
+                del types[reply_type]
 
     async def _publish(self, request: Event[Any]) -> None:
         channel, message = self._encode(request)
         reply_to = request.extensions[REPLY_TO]
         assert isinstance(reply_to, str)
         adapter = self._adapter
-        if isinstance(adapter, ReplyingAdapter):
-            await adapter.publish_request(channel, message, reply_to)
+        if self._native:
+            await adapter.publish_request(channel, message, reply_to)  # type: ignore[attr-defined]
         else:
             await adapter.publish(channel, (message,))
 
     def _on_reply(self, message: Message) -> None:
-        try:
-            reply = self._decode(message, None)
-        except Exception as exc:
-            self.stats.invalid += 1
-            log.warning("eventbus: dropped a message on the reply address: %r", exc)
-            return
+        # The reply's causationid names its request, and so the type to decode its data into:
+        # while every waiting request wants the same type (the usual case), decode straight
+        # into it; otherwise (or if that fails) decode untyped, then again once the request is
+        # known.
+        guess = next(iter(self._types)) if len(self._types) == 1 else None
+        reply = None
+        if guess is not None:
+            try:
+                reply = self._decode(message, guess)
+            except Exception:
+                guess = None
+        if reply is None:
+            try:
+                reply = self._decode(message, None)
+            except Exception as exc:
+                self.stats.invalid += 1
+                log.warning("eventbus: dropped a message on the reply address: %r", exc)
+                return
         cause = reply.extensions.get(CAUSATION_ID)
         pending = self._pending.get(cause) if isinstance(cause, str) else None
         if pending is None or pending.future.done():
@@ -162,7 +186,7 @@ class Requester:
                 )
             )
             return
-        if pending.reply_type is not None:
+        if pending.reply_type is not guess:
             try:
                 reply = self._decode(message, pending.reply_type)
             except Exception as exc:

@@ -173,6 +173,33 @@ KNOWN: dict[tuple[str, str], str] = {
 RESULTS: dict[str, dict[str, str]] = {}
 
 
+@dataclass(frozen=True)
+class RpcRow:
+    """A request-reply row: one side is eventbus, the other an SDK reading and setting the
+    documented attributes (test_request_reply.py)."""
+
+    language: str
+    sdk: str
+    module: str
+    broker: str
+    requester: str
+    responder: str
+
+    @property
+    def key(self) -> str:
+        parts = ("rpc", self.language, self.module, self.requester, self.responder)
+        return "-".join(p.split(" ")[0].replace("/", "_") for p in parts).lower()
+
+
+RPC_ROWS: tuple[RpcRow, ...] = (
+    RpcRow("Go", GO, "protocol/nats/v2", NATS, "eventbus", "Go"),
+    RpcRow("Go", GO, "protocol/nats/v2", NATS, "Go", "eventbus"),
+)
+
+#: rpc row key -> "" (passed) or what went wrong
+RPC_RESULTS: dict[str, str] = {}
+
+
 def _cell(row: Row) -> str:
     results = RESULTS.get(row.key)
     if results is None:
@@ -218,6 +245,25 @@ def render() -> str:
         "(sdk-go's JetStream module); sdk-go's core NATS module cannot read it.",
         "[Architecture](architecture.md) records why.",
     ]
+    lines += [
+        "",
+        "## Request-reply",
+        "",
+        "The requester sends a request; the responder reads `replyto` and `correlationid`",
+        "and answers to `replyto` with `correlationid` copied and `causationid` = the request's",
+        "`id` (docs/request-reply.md); the requester matches the reply on `causationid`. The",
+        "SDK side uses only its own API and these attributes.",
+        "",
+        "| language | SDK | module | broker | requester | responder | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rpc in RPC_ROWS:
+        outcome = RPC_RESULTS.get(rpc.key)
+        result = "not run" if outcome is None else (outcome or "pass")
+        lines.append(
+            f"| {rpc.language} | {rpc.sdk} | {rpc.module} | {rpc.broker} | {rpc.requester} | "
+            f"{rpc.responder} | {result} |"
+        )
     lines += ["", "## Cases", ""]
     lines += [f"- `{case.name}`: {case.what}" for case in CASES]
     if KNOWN:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from matrix import RESULTS, ROWS, render
+from matrix import RESULTS, ROWS, RPC_RESULTS, RPC_ROWS, render
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "interop.md"
 
 
 def test_every_row_ran() -> None:
     missing = [row.key for row in ROWS if row.key not in RESULTS]
+    missing += [row.key for row in RPC_ROWS if row.key not in RPC_RESULTS]
     assert not missing, (
         f"run the whole interop suite (tests/interop) to render the matrix: {missing}"
     )

@@ -4,11 +4,12 @@
 // protocol/pubsub/v2 and protocol/amqp/v2; the transports are their own client libraries
 // (nats.go, cloud.google.com/go/pubsub/v2, go-amqp).
 //
-// Request:  {"id": 1, "op": "send"|"recv", "proto": "nats"|"jetstream"|"pubsub"|"amqp",
+// Request:  {"id": 1, "op": "send"|"recv"|"respond"|"request", "proto": "nats"|"jetstream"|"pubsub"|"amqp",
 //
 //	"mode": "binary"|"structured", "url": "...", "address": "...", "event": {...}}
 //
 // "recv" answers {"id": 1, "ready": true} once it listens, then {"id": 1, "event": {...}}.
+// "respond" and "request" (core NATS request-reply) are in rpc.go.
 // Events travel as {"attributes": {name: {"type": T, "value": canonical string}},
 // "data_base64": "..." (absent: no data)}.
 package main
@@ -465,6 +466,17 @@ func handle(r request) {
 			return
 		}
 		answer(reply{ID: r.ID, Event: w, Encoding: encoding})
+	case "respond", "request":
+		do := respond
+		if r.Op == "request" {
+			do = requestReply
+		}
+		w, err := do(ctx, r)
+		if err != nil {
+			answer(reply{ID: r.ID, Error: err.Error()})
+			return
+		}
+		answer(reply{ID: r.ID, Event: w})
 	default:
 		answer(reply{ID: r.ID, Error: "unknown op " + r.Op})
 	}
