@@ -25,6 +25,7 @@ from eventbus._rpc._channel import ChannelReplies
 from eventbus._rpc._errors import NoRespondersError, RemoteHandlerError, RequestTimeoutError
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
+from eventbus._wire._types import format_time
 
 __all__ = ["RequestStats", "Requester"]
 
@@ -108,7 +109,9 @@ class Requester:
         token = format(next(self._counter), "x")
         links: dict[str, Any] = {
             REPLY_TO: listener.reply_to(token),
-            EXPIRY_TIME: datetime.now(UTC) + timedelta(seconds=timeout),
+            # As its RFC 3339 text: what every binding carries (a datetime value would also cost
+            # the event its fast validation path).
+            EXPIRY_TIME: format_time(datetime.now(UTC) + timedelta(seconds=timeout)),
         }
         if CORRELATION_ID not in event.extensions:
             links[CORRELATION_ID] = event.id
