@@ -18,6 +18,7 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     │   ├── BrokerConnectionError (ConnectionError)
     │   └── PublishError                        outcome: "not-stored" or "unknown"
     ├── RejectedEventError                      raised by a handler or middleware: dead-letter now
+    ├── RetryLaterError                         raised by a handler: retry no sooner than ``delay``
     ├── BusClosedError (RuntimeError)           the bus is closed or not yet open
     ├── StoreError                              an idempotency store or outbox database failed
     │   └── ClaimLostError                      the handler no longer holds its idempotency claim
@@ -59,6 +60,7 @@ __all__ = [
     "PublishOutcome",
     "RegistryError",
     "RejectedEventError",
+    "RetryLaterError",
     "SchemaValidationError",
     "StoreError",
     "UnknownSchemaError",
@@ -232,6 +234,16 @@ class RejectedEventError(EventBusError):
 
     def __init__(self, message: str, *, reason: str = "rejected") -> None:
         self.reason = reason
+        super().__init__(message)
+
+
+class RetryLaterError(EventBusError):
+    """Raise from a handler to have the event retried no sooner than ``delay`` seconds (a
+    ``Retry-After`` the handler was given); the attempt counts as a failed one, and the retry
+    policy's own delay applies when it is longer."""
+
+    def __init__(self, message: str, *, delay: float = 0.0) -> None:
+        self.delay = max(0.0, float(delay))
         super().__init__(message)
 
 

@@ -37,7 +37,7 @@ from eventbus._bus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, lo
 from eventbus._bus._middleware import ConsumeContext, ConsumeNext
 from eventbus._bus._pool import WorkerPool
 from eventbus._bus._retry import RetryPolicy
-from eventbus._errors import DataDecodeError, RejectedEventError
+from eventbus._errors import DataDecodeError, RejectedEventError, RetryLaterError
 from eventbus._logs import RateLimitedLog
 from eventbus._rpc._attributes import REPLY_TO
 from eventbus._wire._bindings import decoder
@@ -394,6 +394,8 @@ class Subscription:
             return False
         self.stats.retried += 1
         delay = self.retry.delay(attempt, self._rt.rng)
+        if isinstance(exc, RetryLaterError) and exc.delay > delay:
+            delay = exc.delay
         self._retry_log.log(
             logging.INFO,
             "eventbus: attempt %d of event %s on %r failed, retrying in %.3f s: %s: %s",
