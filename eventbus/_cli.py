@@ -64,8 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     add_groups_parser(sub)
     add_outbox_parser(sub)
     from eventbus._runtime import add_parser as add_run_parser
+    from eventbus._webhooks._cli import add_parser as add_webhooks_parser
 
     add_run_parser(sub)
+    add_webhooks_parser(sub)
     return p
 
 
@@ -210,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from eventbus._runtime import run as run_service
 
             return run_service(args)
+        if args.command == "webhooks":
+            from eventbus._webhooks._cli import run as run_webhooks
+
+            return run_webhooks(args)
         if args.command == "contracts":
             from eventbus._contracts.cli import run as run_contracts
 

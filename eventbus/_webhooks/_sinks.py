@@ -48,10 +48,12 @@ USER_AGENT: Final = "eventbus-webhooks"
 class DeliveryFailedError(WebhookError):
     """One delivery attempt failed. ``status`` is the HTTP status (None: no answer)."""
 
-    def __init__(self, message: str, *, status: int | None = None, snippet: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, snippet: str = "", protocol: str = "HTTP"
+    ) -> None:
         self.status = status
         self.snippet = snippet
-        text = f"HTTP {status}: {message}" if status is not None else message
+        text = f"{protocol} {status}: {message}" if status is not None else message
         super().__init__(f"{text} | {snippet}" if snippet else text)
 
 

@@ -1,6 +1,7 @@
 """``SmtpSink``: the second sink. ``mailto:`` endpoints get each event as a mail.
 
-The mail's body is the event in the JSON event format (structured mode, UTF-8), its subject
+The mail's body is the event in the JSON event format (structured mode, UTF-8; an
+``application/json`` part in base64, so it decodes to exactly the signed bytes), its subject
 ``[eventbus] <type>``; it carries the Standard Webhooks headers (``webhook-id``,
 ``webhook-timestamp``, ``webhook-signature`` over the body) so a mail robot can verify it as an
 HTTP receiver would. An SMTP error (refused recipient, unreachable server, timeout) is a failed
@@ -73,7 +74,8 @@ class SmtpSink:
         signed = signature_headers(webhook_id(event), int(time.time()), body, endpoint.secrets)
         for name, value in signed.items():
             mail[name] = value
-        mail.set_content(body.decode("utf-8"), subtype="json")
+        # As bytes (base64 on the wire): the decoded part is exactly the signed body.
+        mail.set_content(body, maintype="application", subtype="json")
         return mail
 
     async def send(self, endpoint: Endpoint, event: Event[Any]) -> None:
@@ -89,11 +91,20 @@ class SmtpSink:
                 start_tls=self._start_tls,
                 timeout=min(self._timeout, endpoint.timeout),
             )
+        except smtp.SMTPRecipientsRefused as exc:
+            refused = exc.recipients[0] if exc.recipients else None
+            raise DeliveryFailedError(
+                f"SMTP server {self.host}:{self.port} refused the recipient",
+                status=getattr(refused, "code", None),
+                snippet=" ".join(str(getattr(refused, "message", "")).split())[:200],
+                protocol="SMTP",
+            ) from None
         except smtp.SMTPResponseException as exc:
             raise DeliveryFailedError(
                 f"SMTP server {self.host}:{self.port} refused the mail",
                 status=exc.code,
                 snippet=" ".join(str(exc.message).split())[:200],
+                protocol="SMTP",
             ) from None
         except (smtp.SMTPException, OSError) as exc:
             raise DeliveryFailedError(

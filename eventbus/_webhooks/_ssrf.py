@@ -33,17 +33,20 @@ class DestinationRefusedError(WebhookError):
         super().__init__(f"refusing webhook destination {self.url!r}: {reason}")
 
 
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+
+
 def _kind(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     checks = (
+        ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
-        ("private", address.is_private),
         ("multicast", address.is_multicast),
-        ("unspecified", address.is_unspecified),
+        ("shared (RFC 6598)", address in _SHARED),
+        ("private", address.is_private),
         ("reserved", address.is_reserved),
-        ("shared (RFC 6598)", address in ipaddress.ip_network("100.64.0.0/10")),
     )
     for name, hit in checks:
         if hit:

@@ -73,7 +73,9 @@ async def test_structured_mode_and_pattern(
 async def test_failures_are_retried_with_the_same_webhook_id(
     receiver: Receiver, path: str, hooks: Webhooks, bus: EventBus, delivery: WebhookDelivery
 ) -> None:
-    receiver.script(path, ("status", 500), ("hang", 3), ("close",), ("status", 302, [("location", "/x")]))
+    receiver.script(
+        path, ("status", 500), ("hang", 3), ("close",), ("status", 302, [("location", "/x")])
+    )
     await hooks.add(receiver.url(path), "com.shop.order.placed", schedule=(0.05,) * 5, timeout=1)
     await delivery.start()
     await bus.publish(order())
@@ -88,7 +90,9 @@ async def test_failures_are_retried_with_the_same_webhook_id(
 async def test_retry_after_is_honoured(
     receiver: Receiver, path: str, hooks: Webhooks, bus: EventBus, delivery: WebhookDelivery
 ) -> None:
-    receiver.script(path, ("status", 429, [("retry-after", "2")]), ("status", 503, [("retry-after", "1")]))
+    receiver.script(
+        path, ("status", 429, [("retry-after", "2")]), ("status", 503, [("retry-after", "1")])
+    )
     await hooks.add(receiver.url(path), "com.shop.order.placed", schedule=(0.01,) * 3)
     await delivery.start()
     await bus.publish(order())

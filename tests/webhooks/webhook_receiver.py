@@ -46,7 +46,9 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def script(self, path: str, *outcomes: tuple[Any, ...], default: tuple[Any, ...] | None = None) -> None:
+    def script(
+        self, path: str, *outcomes: tuple[Any, ...], default: tuple[Any, ...] | None = None
+    ) -> None:
         with self._lock:
             self.scripts[path].extend(outcomes)
             if default is not None:
@@ -67,7 +69,9 @@ class Receiver:
             if len(got) >= count:
                 return got
             if time.monotonic() > deadline:
-                raise AssertionError(f"{path}: {len(got)} POST(s) after {timeout} s, wanted {count}")
+                raise AssertionError(
+                    f"{path}: {len(got)} POST(s) after {timeout} s, wanted {count}"
+                )
             await asyncio.sleep(0.02)
 
     async def wait_answered(self, path: str, count: int, timeout: float = 30.0) -> list[Request]:
@@ -77,7 +81,9 @@ class Receiver:
             if len(got) >= count:
                 return got
             if time.monotonic() > deadline:
-                raise AssertionError(f"{path}: {len(got)} answered after {timeout} s, wanted {count}")
+                raise AssertionError(
+                    f"{path}: {len(got)} answered after {timeout} s, wanted {count}"
+                )
             await asyncio.sleep(0.02)
 
     # -- the ASGI app ------------------------------------------------------------------------------
@@ -114,7 +120,13 @@ class Receiver:
             await asyncio.sleep(outcome[1])
             await self._answer(send, 200, [], b"late")
         elif kind == "close":
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"100")],
+                }
+            )
             raise ConnectionResetError("closing the connection on purpose")
         else:
             status = outcome[1]
