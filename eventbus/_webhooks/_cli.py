@@ -106,6 +106,24 @@ def add_parser(sub: Any) -> None:
     deliver.add_argument("--bus", required=True, help="the broker URL")
     deliver.add_argument("--allow", action="append", default=[], help="as for add")
     deliver.add_argument(
+        "--breaker-threshold",
+        type=int,
+        default=5,
+        help="failures in a row that open an endpoint's circuit breaker (default 5)",
+    )
+    deliver.add_argument(
+        "--breaker-cool-down",
+        type=float,
+        default=30.0,
+        help="seconds an open breaker waits before a probe (default 30)",
+    )
+    deliver.add_argument(
+        "--ack-wait",
+        type=float,
+        default=30.0,
+        help="seconds before a crashed process's deliveries are retried elsewhere (default 30)",
+    )
+    deliver.add_argument(
         "--refresh",
         type=float,
         default=5.0,
@@ -212,7 +230,15 @@ async def _deliver(args: argparse.Namespace) -> int:
     store = open_endpoint_store(args.store)
     try:
         async with EventBus(args.bus) as bus:
-            delivery = WebhookDelivery(bus, store, allow=args.allow, refresh=args.refresh)
+            delivery = WebhookDelivery(
+                bus,
+                store,
+                allow=args.allow,
+                refresh=args.refresh,
+                ack_wait=args.ack_wait,
+                breaker_threshold=args.breaker_threshold,
+                breaker_cool_down=args.breaker_cool_down,
+            )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -85,6 +85,9 @@ class WebhookDelivery:
     ``sinks``: the sinks to use, first that accepts an endpoint wins (default: an
     :class:`HttpSink` with ``guard``). ``allow``: networks the SSRF guard lets through (CIDR
     strings) when no ``guard`` is given. ``max_in_flight``: concurrent deliveries per endpoint.
+    ``ack_wait``: how long the broker waits for a taken delivery before giving it to another
+    consumer (a crashed process's deliveries come back after it); at least the endpoint's
+    timeout + 5 s.
     """
 
     def __init__(
@@ -100,10 +103,12 @@ class WebhookDelivery:
         breaker_threshold: int = 5,
         breaker_cool_down: float = 30.0,
         breaker_max_cool_down: float = 600.0,
+        ack_wait: float = 30.0,
         source: str = "eventbus/webhooks",
     ) -> None:
-        if refresh <= 0 or max_in_flight < 1:
-            raise ConfigurationError("refresh must be > 0 and max_in_flight >= 1")
+        if refresh <= 0 or max_in_flight < 1 or ack_wait <= 0:
+            raise ConfigurationError("refresh and ack_wait must be > 0, max_in_flight >= 1")
+        self._ack_wait = ack_wait
         self.bus = bus
         self.store = store
         self.guard = guard or DestinationGuard(allow)
@@ -216,7 +221,7 @@ class WebhookDelivery:
             "dead_letter_channel": endpoint.dead_letter_channel,
             "middleware": [breaker],
             "max_in_flight": self._max_in_flight,
-            "ack_wait": max(30.0, 2 * endpoint.timeout + 5),
+            "ack_wait": max(self._ack_wait, endpoint.timeout + 5),
         }
         subs = [self.bus.subscribe(t, deliver, **options) for t in endpoint.event_types]
         subs.append(self.bus.subscribe(">", deliver, channel=endpoint.channel, **options))
