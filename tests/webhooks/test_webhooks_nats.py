@@ -39,9 +39,9 @@ def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
 
 def start_delivery(nats: NatsServer, store: str, log: Path) -> subprocess.Popen[bytes]:
     stream = log.open("ab")
+    options = ["--store", store, "--allow", "127.0.0.0/8", "--refresh", "0.5", "--ack-wait", "3"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "eventbus", "webhooks", "deliver", "--bus", nats.url()]
-        + ["--store", store, "--allow", "127.0.0.0/8", "--refresh", "0.5", "--ack-wait", "3"]
+        [sys.executable, "-m", "eventbus", "webhooks", "deliver", "--bus", nats.url(), *options]
         + ["--breaker-threshold", "1000"],
         stdout=subprocess.DEVNULL,
         stderr=stream,
