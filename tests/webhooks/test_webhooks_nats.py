@@ -39,10 +39,11 @@ def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
 
 def start_delivery(nats: NatsServer, store: str, log: Path) -> subprocess.Popen[bytes]:
     stream = log.open("ab")
-    options = ["--store", store, "--allow", "127.0.0.0/8", "--refresh", "0.5", "--ack-wait", "3"]
+    command = [sys.executable, "-m", "eventbus", "webhooks", "deliver", "--bus", nats.url()]
+    command += ["--store", store, "--allow", "127.0.0.0/8", "--refresh", "0.5"]
+    command += ["--ack-wait", "3", "--breaker-threshold", "1000"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "eventbus", "webhooks", "deliver", "--bus", nats.url(), *options]
-        + ["--breaker-threshold", "1000"],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=stream,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
