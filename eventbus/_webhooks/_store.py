@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from eventbus._errors import ConfigurationError, redact_url
+from eventbus._errors import ConfigurationError, WebhookError, redact_url
 from eventbus._store._dbutil import SqliteWorker, check_table_name, sqlite_path, transaction
 from eventbus._store._pgpool import PgPool
 from eventbus._webhooks._model import Endpoint
@@ -70,7 +70,7 @@ class EndpointStore(Protocol):
     async def close(self) -> None: ...
 
 
-class UnknownEndpointError(ConfigurationError, LookupError):
+class UnknownEndpointError(WebhookError, ConfigurationError, LookupError):
     """No endpoint has this id."""
 
     def __init__(self, endpoint_id: str, store: str) -> None:
