@@ -157,6 +157,23 @@ BAD_ARGUMENTS: list[tuple[list[str], str]] = [
     (["run", "shop:bus", "--workers", "0"], "--workers"),
     (["run", "shop:bus", "--health-port", "70000"], "--health-port"),
     (["run", "shop:bus", "--log-level", "loud"], "--log-level"),
+    (["webhooks", "add", "https://example.com/h", "--type", "a", "--timeout", "0"], "--timeout"),
+    (
+        ["webhooks", "add", "https://example.com/h", "--type", "a", "--rate-limit", "0"],
+        "--rate-limit",
+    ),
+    (["webhooks", "add", "https://example.com/h", "--type", "a", "--schedule", "x"], "--schedule"),
+    (["webhooks", "add", "https://example.com/h", "--type", "a", "--secret", "pw"], "--secret"),
+    (["webhooks", "add", "https://example.com/h", "--type", "a", "--allow", "lan"], "--allow"),
+    (["webhooks", "add", "https://example.com/h"], "--type"),
+    (["webhooks", "list", "--store", "mysql://h/db"], "mysql://"),
+    (["webhooks", "show"], "ID"),
+    (["webhooks", "replay", "ep_1"], "--bus"),
+    (["webhooks", "deliver", "--bus", "memory://", "--refresh", "0"], "--refresh"),
+    (
+        ["webhooks", "deliver", "--bus", "memory://", "--breaker-threshold", "0"],
+        "--breaker-threshold",
+    ),
     (["frobnicate"], "frobnicate"),
 ]
 

@@ -32,6 +32,44 @@ def _schedule(text: str) -> tuple[float, ...]:
     return steps
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _secret(text: str) -> str:
+    from eventbus._webhooks._signature import WebhookSecret
+
+    try:
+        WebhookSecret.parse(text)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _network(text: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a network in CIDR form (10.0.0.0/8, ::1/128), got {text!r}"
+        ) from None
+    return text
+
+
 def add_parser(sub: Any) -> None:
     hooks = sub.add_parser("webhooks", help="webhook endpoints: add, list, test, replay, deliver")
     commands = hooks.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
@@ -68,11 +106,17 @@ def add_parser(sub: Any) -> None:
         "--secret",
         dest="secrets",
         action="append",
+        type=_secret,
         help="a whsec_ signing secret (repeat for several; default: generated)",
     )
-    add.add_argument("--content-mode", choices=("binary", "structured"), default="binary")
-    add.add_argument("--timeout", type=float, default=15.0, help="seconds (default 15)")
-    add.add_argument("--rate-limit", type=int, help="requests per minute")
+    add.add_argument(
+        "--content-mode",
+        choices=("binary", "structured"),
+        default="binary",
+        help="the CloudEvents HTTP content mode (default binary)",
+    )
+    add.add_argument("--timeout", type=_positive, default=15.0, help="seconds (default 15)")
+    add.add_argument("--rate-limit", type=_count, help="requests per minute")
     add.add_argument("--schedule", type=_schedule, help="retry delays in seconds: 5,300,1800")
     add.add_argument(
         "--no-handshake",
@@ -80,11 +124,12 @@ def add_parser(sub: Any) -> None:
         action="store_false",
         help="skip the CloudEvents abuse-protection handshake",
     )
-    add.add_argument("--description", default="")
+    add.add_argument("--description", default="", help="a note kept with the endpoint")
     add.add_argument(
         "--allow",
         action="append",
         default=[],
+        type=_network,
         help="a network the SSRF guard lets through (CIDR, e.g. 10.0.0.0/8)",
     )
     command("list", "one line per endpoint", endpoint=False, as_json=True)
@@ -93,7 +138,7 @@ def add_parser(sub: Any) -> None:
     command("enable", "deliver to an endpoint again")
     command("remove", "delete an endpoint")
     test = command("test", "send a test event to the endpoint now", as_json=True)
-    test.add_argument("--allow", action="append", default=[], help="as for add")
+    test.add_argument("--allow", action="append", default=[], type=_network, help="as for add")
     replay = command("replay", "send the endpoint's dead letters again", as_json=True)
     replay.add_argument("--bus", required=True, help="the broker URL, e.g. nats://host:4222")
     replay.add_argument(
@@ -104,28 +149,28 @@ def add_parser(sub: Any) -> None:
     )
     deliver = command("deliver", "run the delivery consumers until interrupted", endpoint=False)
     deliver.add_argument("--bus", required=True, help="the broker URL")
-    deliver.add_argument("--allow", action="append", default=[], help="as for add")
+    deliver.add_argument("--allow", action="append", default=[], type=_network, help="as for add")
     deliver.add_argument(
         "--breaker-threshold",
-        type=int,
+        type=_count,
         default=5,
         help="failures in a row that open an endpoint's circuit breaker (default 5)",
     )
     deliver.add_argument(
         "--breaker-cool-down",
-        type=float,
+        type=_positive,
         default=30.0,
         help="seconds an open breaker waits before a probe (default 30)",
     )
     deliver.add_argument(
         "--ack-wait",
-        type=float,
+        type=_positive,
         default=30.0,
         help="seconds before a crashed process's deliveries are retried elsewhere (default 30)",
     )
     deliver.add_argument(
         "--refresh",
-        type=float,
+        type=_positive,
         default=5.0,
         help="seconds between reads of the endpoint list (default 5)",
     )
@@ -225,8 +270,6 @@ async def _deliver(args: argparse.Namespace) -> int:
     from eventbus._webhooks._delivery import WebhookDelivery
     from eventbus._webhooks._store import open_endpoint_store
 
-    if args.refresh <= 0:
-        raise ConfigurationError(f"--refresh must be > 0, got {args.refresh}")
     store = open_endpoint_store(args.store)
     try:
         async with EventBus(args.bus) as bus:
