@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     add_dlq_parser(sub)
     add_groups_parser(sub)
     add_outbox_parser(sub)
+    from eventbus._jobs._cli import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub)
     from eventbus._runtime import add_parser as add_run_parser
     from eventbus._webhooks._cli import add_parser as add_webhooks_parser
 
@@ -208,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from eventbus._outbox.cli import run as run_outbox
 
             return run_outbox(args)
+        if args.command == "jobs":
+            from eventbus._jobs._cli import run as run_jobs
+
+            return run_jobs(args)
         if args.command == "run":
             from eventbus._runtime import run as run_service
 

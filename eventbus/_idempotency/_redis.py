@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from eventbus._errors import ConfigurationError, StoreError
 from eventbus._idempotency._store import DEFAULT_RETENTION, ClaimStatus, check_retention
-from eventbus._redact import redact_text, redact_url
-from eventbus._store._dbutil import require
+from eventbus._store._redisconn import RedisConn
 
 __all__ = ["RedisIdempotencyStore"]
 
@@ -49,34 +47,13 @@ class RedisIdempotencyStore:
         prefix: str = "eventbus:idempotency:",
         retention: float = DEFAULT_RETENTION,
     ) -> None:
-        if (url is None) == (client is None):
-            raise ConfigurationError("pass either a Redis URL or a redis.asyncio client")
         self._retention = check_retention(retention)
         self._prefix = prefix
-        self._url = url or ""
-        self._target = redact_url(url) if url else repr(client)
-        self._name = f"redis idempotency store {self._target}"
-        self._owns_client = client is None
-        if client is None:
-            assert url is not None
-            if not url.startswith(("redis://", "rediss://", "unix://")):
-                raise ConfigurationError(
-                    f"not a Redis URL: {redact_url(url)!r} (expected redis://, rediss:// or unix://)"
-                )
-            asyncio_redis = require("redis.asyncio", "redis")
-            try:
-                client = asyncio_redis.Redis.from_url(url)
-            except ValueError as exc:
-                raise ConfigurationError(
-                    f"not a usable Redis URL: {redact_url(url)!r}: {redact_text(str(exc), url)}"
-                ) from None
-        self._client = client
-        self._errors: tuple[type[BaseException], ...] = (
-            require("redis.exceptions", "redis").RedisError,
-            OSError,
-        )
-        self._release = client.register_script(_RELEASE)
-        self._extend = client.register_script(_EXTEND)
+        self._conn = RedisConn(url, client=client, what="redis idempotency store")
+        self._target = self._conn.target
+        self._client = self._conn.client
+        self._release = self._conn.script(_RELEASE)
+        self._extend = self._conn.script(_EXTEND)
 
     def __repr__(self) -> str:
         return f"RedisIdempotencyStore({self._target!r})"
@@ -86,14 +63,7 @@ class RedisIdempotencyStore:
         return self._retention
 
     async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await fn()
-        except self._errors as exc:
-            # A connection error may repeat the URL: clean it, chain it only when it was clean.
-            raw = str(exc)
-            clean = redact_text(raw, self._url)
-            error = StoreError(f"{what} failed: {type(exc).__name__}: {clean}", store=self._name)
-            raise error from (exc if clean == raw else None)
+        return await self._conn.call(what, fn)
 
     async def claim(self, key: str, owner: str, lease: float) -> ClaimStatus:
         name, mine = self._prefix + key, b"p:" + owner.encode()
@@ -130,5 +100,4 @@ class RedisIdempotencyStore:
         return 0  # every key carries its own TTL
 
     async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        await self._conn.close()
