@@ -48,7 +48,7 @@ def _line(status: dict[str, Any]) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from eventbus._jobs._model import JobState, public
+    from eventbus._jobs._model import public
     from eventbus._jobs._store import open_job_store
 
     store = open_job_store(args.url, table=args.table)
@@ -74,8 +74,8 @@ async def _run(args: argparse.Namespace) -> int:
         if args.jobs_command == "cancel":
             from eventbus._jobs._jobs import cancel_in_store
 
-            status = await cancel_in_store(store, args.job_id)
-            if status.state is not JobState.CANCELLED:
+            status, changed = await cancel_in_store(store, args.job_id)
+            if not changed:
                 print(
                     f"eventbus jobs: job {args.job_id} is {status.state.value} already",
                     file=sys.stderr,

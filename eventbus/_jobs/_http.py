@@ -23,7 +23,7 @@ import msgspec
 
 from eventbus._errors import ConfigurationError, EventBusError, InvalidEventError
 from eventbus._jobs._errors import JobConflictError, JobNotFoundError
-from eventbus._jobs._jobs import Jobs
+from eventbus._jobs._jobs import Jobs, cancel_step
 from eventbus._jobs._model import JobState, JobStatus, public
 from eventbus._wire._event import Event
 
@@ -118,9 +118,8 @@ class JobsApp:
         if method == "POST":
             return await self._submit(parts[1], scope, receive, query, base)
         if method == "DELETE":
-            status = await self._jobs.cancel(parts[1])
-            code = 200 if status.state is JobState.CANCELLED else 409
-            return code, public(status), []
+            status, changed = await self._jobs._change(parts[1], cancel_step)
+            return (200 if changed else 409), public(status), []
         _allow(method, "GET", "POST", "DELETE")
         status = await self._status(parts[1])
         if status.state is JobState.SUCCEEDED:

@@ -36,7 +36,7 @@ from eventbus._jobs._store import DEFAULT_STORE, JobStore, open_job_store
 from eventbus._jobs._worker import JobHandler, wrap_handler
 from eventbus._wire._event import Event
 
-__all__ = ["JobStats", "Jobs", "apply", "cancel_in_store"]
+__all__ = ["JobStats", "Jobs", "apply", "cancel_in_store", "cancel_step"]
 
 log = logging.getLogger("eventbus.jobs")
 H = TypeVar("H", bound=JobHandler)
@@ -228,7 +228,7 @@ class Jobs:
         """Cancel a job that is not final yet and return its status (a final job is returned
         as it is: check ``state``). A running handler learns it at its next ``progress``."""
 
-        status, _ = await self._change(job_id, _cancel)
+        status, _ = await self._change(job_id, cancel_step)
         return status
 
     async def list(
@@ -326,13 +326,13 @@ async def apply(
             stats.conflicts += 1
 
 
-async def cancel_in_store(store: JobStore, job_id: str) -> JobStatus:
-    """Cancel a job by writing its store only (the CLI: no bus, no status event)."""
-    status, _ = await apply(store, job_id, _cancel)
-    return status
+async def cancel_in_store(store: JobStore, job_id: str) -> tuple[JobStatus, bool]:
+    """Cancel a job by writing its store only (the CLI: no bus, no status event); returns
+    the status and whether this call cancelled it."""
+    return await apply(store, job_id, cancel_step)
 
 
-def _cancel(cur: JobStatus) -> JobStatus | None:
+def cancel_step(cur: JobStatus) -> JobStatus | None:
     if cur.final:
         return None
     return msgspec.structs.replace(cur, state=JobState.CANCELLED, finished=utc_now())

@@ -141,7 +141,9 @@ async def test_jobs_run_to_their_final_state_on_each_store(store: JobStore) -> N
         await asyncio.sleep(0.05)
         ok = await jobs.submit(Event(type=kind, source="/c", data=21), key=f"{kind}-ok")
         bad = await jobs.submit(Event(type=kind, source="/c", data=-1))
-        assert (await jobs.submit(Event(type=kind, source="/c", data=0), key=f"{kind}-ok")).id == ok.id
+        assert (
+            await jobs.submit(Event(type=kind, source="/c", data=0), key=f"{kind}-ok")
+        ).id == ok.id
         done = await jobs.wait(ok.id, timeout=20)
         failed = await jobs.wait(bad.id, timeout=20)
         assert done.state is JobState.SUCCEEDED and done.result == 42
@@ -149,7 +151,9 @@ async def test_jobs_run_to_their_final_state_on_each_store(store: JobStore) -> N
         assert (await jobs.cancel(ok.id)).state is JobState.SUCCEEDED
 
 
-async def test_open_job_store_picks_the_store_by_url(tmp_path: Path, redis_server: RedisServer) -> None:
+async def test_open_job_store_picks_the_store_by_url(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     stores = [
         open_job_store(tmp_path / "a.db"),
         open_job_store(f"sqlite:///{tmp_path}/b.db"),
