@@ -48,6 +48,7 @@ from eventbus._plugins import create_adapter
 from eventbus._wire._bindings import ContentMode, decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
+from eventbus.testing._job_checks import JobChecks
 from eventbus.testing._rpc_checks import RequestReplyChecks
 
 __all__ = ["AdapterConformance", "run", "wait_until"]
@@ -105,7 +106,7 @@ async def settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-class AdapterConformance(RequestReplyChecks):
+class AdapterConformance(RequestReplyChecks, JobChecks):
     """Scenario tests selected by the adapter's capabilities. Provide ``bus_url``."""
 
     #: Seconds a broker may take to start delivering to a fresh subscription.
