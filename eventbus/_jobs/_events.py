@@ -5,8 +5,14 @@ Each change of a job's status is published as a CloudEvent (docs/jobs.md):
 - type ``<prefix>.<state>`` (``io.eventbus.job.pending`` ... ``.expired``), or
   ``<prefix>.progress`` for a progress report of a running job;
 - source ``urn:eventbus:jobs``, subject the job id, data the status JSON object;
-- extensions ``jobid``, ``jobtype``, ``jobstate`` and ``jobversion`` (the status version:
-  events may arrive out of order, the higher version is the newer status).
+- id ``<job id>.<version>``; extensions ``jobid``, ``jobtype``, ``jobstate`` and
+  ``jobversion`` (the status version: events may arrive out of order, the higher version is
+  the newer status).
+
+Status events are published after the change is stored. A worker killed in between leaves
+its job event unacknowledged; the worker that gets it again finds the job final and announces
+it again, with the same event id (brokers that deduplicate, like JetStream, drop the copy): a
+final status event is published at least once.
 
 When a job that names a ``callback`` reaches a final state, the :class:`JobCallback` of its
 ``Jobs`` is called once with the final status. The default, :class:`PublishCompletion`,
@@ -52,6 +58,7 @@ def status_event(status: JobStatus, prefix: str, *, progress: bool = False) -> E
     return Event(
         type=f"{prefix}.{suffix}",
         source=SOURCE,
+        id=f"{status.id}.{status.version}",
         subject=status.id,
         data=public(status),
         extensions={
@@ -88,6 +95,7 @@ class PublishCompletion:
         event = Event(
             type=f"{self._prefix}.completed",
             source=SOURCE,
+            id=f"{status.id}.completed",
             subject=status.id,
             data=event.data,
             extensions={**event.extensions, JOB_CALLBACK: status.callback or ""},

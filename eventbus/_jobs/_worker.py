@@ -145,6 +145,10 @@ async def _begin(jobs: Jobs, event: Event[Any]) -> JobContext | None:
         raise RejectedEventError(str(exc), reason="unknown-job") from exc
     if not changed or status.state is not JobState.RUNNING:
         jobs.stats.skipped += 1
+        if status.final and not changed:
+            # A final job delivered again: the worker that made it final may have died before
+            # announcing it. Announce again (same event id: brokers that dedupe drop it).
+            await jobs._announce(status, progress=False)
         return None
     jobs.stats.started += 1
     return JobContext(jobs, status)

@@ -288,8 +288,9 @@ async def test_a_final_job_redelivered_is_acked_without_running(setup: Any, kind
     event: Event[Any] = Event(type=kind, source="/c")
     job = await jobs.submit(event)
     done = await jobs.wait(job.id, timeout=10)
-    await bus.publish(event.with_extensions(jobid=job.id))  # a redelivery of the job event
-    await asyncio.sleep(0.1)
+    # the job event again (a new event id: memory:// drops a copy with the same source + id)
+    await bus.publish(Event(type=kind, source="/c", extensions={"jobid": job.id}))
+    await _until(lambda: jobs.stats.skipped == 1)
     assert calls == [event.id]
     after = await jobs.status(job.id)
     assert after.state is JobState.SUCCEEDED and after.version == done.version
@@ -475,3 +476,41 @@ def test_job_state_machine_never_leaves_a_final_state() -> None:
     assert allowed(JobState.PENDING, JobState.RUNNING)
     assert allowed(JobState.RUNNING, JobState.PENDING)  # a failed attempt awaiting its retry
     assert not allowed(JobState.PENDING, JobState.PENDING)
+
+
+async def test_a_final_job_delivered_again_announces_its_status_again(
+    tmp_path: Path, kind: str
+) -> None:
+    """A worker that stored the outcome but died before announcing it: the job event comes
+    back, the next worker finds the job final and publishes the final status event."""
+    seen: list[Event[Any]] = []
+    dropped: list[str] = []
+
+    class LoseFirstSucceeded(Middleware):
+        async def on_publish(self, event: Event[Any], call_next: Any) -> None:
+            if event.type == "test.job.succeeded" and not dropped:
+                dropped.append(event.id)
+                raise OSError("connection lost")
+            await call_next(event)
+
+    async with EventBus("memory://", middleware=[LoseFirstSucceeded()]) as bus:
+
+        async def record(event: Event[Any]) -> None:
+            seen.append(event)
+
+        bus.subscribe("test.job.succeeded", record)
+        store = SqliteJobStore(tmp_path / "j.db")
+        jobs = Jobs(bus, store, events_prefix="test.job")
+        jobs.worker(kind, _echo)
+        await asyncio.sleep(0.05)
+        event: Event[Any] = Event(type=kind, source="/c", data=3)
+        job = await jobs.submit(event)
+        done = await jobs.wait(job.id, timeout=10)
+        await asyncio.sleep(0.05)
+        assert seen == [] and jobs.stats.event_errors == 1
+        # the job event again (a new event id: memory:// drops a copy with the same source + id)
+        await bus.publish(Event(type=kind, source="/c", data=3, extensions={"jobid": job.id}))
+        await _until(lambda: len(seen) == 1)
+        await store.close()
+    assert seen[0].id == dropped[0] == f"{job.id}.{done.version}"
+    assert seen[0].data["result"] == 3
