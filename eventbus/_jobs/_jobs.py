@@ -312,14 +312,28 @@ async def apply(
     """Apply ``step`` to the job with compare-and-set until the write wins or ``step``
     declines (returns None, or a state that may not follow); returns the status and whether
     this call changed it. A lost race reads the job again and computes the step anew."""
+
+    def compute(current: JobStatus) -> JobStatus | None:
+        proposed = step(current)
+        if proposed is None or not allowed(current.state, proposed.state):
+            return None
+        return msgspec.structs.replace(proposed, version=current.version + 1, updated=utc_now())
+
+    local = getattr(store, "apply", None)  # a store that can do it in one round trip
+    if local is not None:
+        found, changed, conflicts = await local(job_id, compute)
+        if stats is not None:
+            stats.conflicts += conflicts
+        if found is None:
+            raise JobNotFoundError(f"no job {job_id!r} in {store.name}", job_id=job_id)
+        return found, changed
     while True:
         current = await store.get(job_id)
         if current is None:
             raise JobNotFoundError(f"no job {job_id!r} in {store.name}", job_id=job_id)
-        proposed = step(current)
-        if proposed is None or not allowed(current.state, proposed.state):
+        new = compute(current)
+        if new is None:
             return current, False
-        new = msgspec.structs.replace(proposed, version=current.version + 1, updated=utc_now())
         if await store.replace(new):
             return new, True
         if stats is not None:

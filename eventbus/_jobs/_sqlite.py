@@ -119,6 +119,30 @@ class SqliteJobStore:
         )
         return await self._run(lambda conn: conn.execute(self._sql_replace, args).rowcount == 1)
 
+    async def apply(
+        self, job_id: str, compute: Callable[[JobStatus], JobStatus | None]
+    ) -> tuple[JobStatus | None, bool, int]:
+        """Read, ``compute`` and compare-and-set in one trip to the database thread (the same
+        CAS statement as :meth:`replace`, retried on a lost race): ``(status, changed,
+        conflicts)``; status None if there is no such job."""
+
+        def apply(conn: sqlite3.Connection) -> tuple[JobStatus | None, bool, int]:
+            conflicts = 0
+            while True:
+                found = conn.execute(self._sql_get, (job_id,)).fetchone()
+                if found is None:
+                    return None, False, conflicts
+                current = decode_status(found[0])
+                new = compute(current)
+                if new is None:
+                    return current, False, conflicts
+                args = (new.state.value, new.version, encode_status(new), new.id, new.version - 1)
+                if conn.execute(self._sql_replace, args).rowcount == 1:
+                    return new, True, conflicts
+                conflicts += 1
+
+        return await self._run(apply)
+
     async def delete(self, job_id: str, version: int) -> bool:
         args = (job_id, version)
         return await self._run(lambda conn: conn.execute(self._sql_delete, args).rowcount == 1)
