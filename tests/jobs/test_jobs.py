@@ -233,9 +233,11 @@ async def test_acancel_stepled_pending_job_is_never_run(setup: Any, kind: str) -
 async def test_a_job_past_its_deadline_expires(setup: Any, kind: str) -> None:
     _, jobs, _ = setup
     interrupted: list[bool] = []
+    started = asyncio.Event()
 
     @jobs.worker(kind)
     async def slow(event: Event[Any]) -> None:
+        started.set()
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
@@ -243,8 +245,9 @@ async def test_a_job_past_its_deadline_expires(setup: Any, kind: str) -> None:
             raise
 
     await asyncio.sleep(0.05)
-    job = await jobs.submit(Event(type=kind, source="/c"), deadline=0.3)
+    job = await jobs.submit(Event(type=kind, source="/c"), deadline=2.0)
     assert job.deadline is not None
+    await started.wait()  # (a worker starting after the deadline would expire it unrun)
     done = await jobs.wait(job.id, timeout=10)
     assert done.state is JobState.EXPIRED
     await _until(lambda: interrupted == [True])
