@@ -22,7 +22,9 @@ N = 100
 SCRIPT = Path(__file__).with_name("jobs_worker_proc.py")
 
 
-def _start_worker(url: str, kind: str, store: Path, out: Path, prefix: str) -> subprocess.Popen[str]:
+def _start_worker(
+    url: str, kind: str, store: Path, out: Path, prefix: str
+) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, str(SCRIPT), url, kind, str(store), str(out), prefix],
         stdout=subprocess.PIPE,
@@ -41,7 +43,9 @@ def _runs(out: Path) -> list[tuple[str, int]]:
     return [(r[0], int(r[1])) for r in rows if len(r) == 2]
 
 
-def test_killed_worker_jobs_are_retried_and_succeed_once(nats_server: NatsServer, tmp_path: Path) -> None:
+def test_killed_worker_jobs_are_retried_and_succeed_once(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
     url = nats_server.url()
     tag = uuid.uuid4().hex[:8]
     kind, prefix = f"jobkill.t{tag}.work", f"jobkill.t{tag}.status"
@@ -72,12 +76,16 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(nats_server: NatsServer
             workers[0].wait(timeout=10)
             running_at_kill = {s.id for s in await jobs.list(state=JobState.RUNNING, limit=N)}
             states = Counter(s.state.value for s in await jobs.list(limit=N))
-            assert running_at_kill, f"the kill must hit jobs mid-run: {states}, {len(_runs(out))} runs"
+            assert running_at_kill, (
+                f"the kill must hit jobs mid-run: {states}, {len(_runs(out))} runs"
+            )
             workers.append(_start_worker(url, kind, store_path, out, prefix))
             final = [await jobs.wait(i, timeout=60) for i in ids]
             deadline = loop.time() + 30
             while sum(succeeded.values()) < N:
-                assert loop.time() < deadline, f"{N - sum(succeeded.values())} status events missing"
+                assert loop.time() < deadline, (
+                    f"{N - sum(succeeded.values())} status events missing"
+                )
                 await asyncio.sleep(0.05)
             await asyncio.sleep(1.5)  # a redelivery that came late would show up here
             leftover = await jobs.list(state=JobState.RUNNING, limit=N)
