@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
         parser.add_argument("--table", default="eventbus_jobs", help="table (key prefix on Redis)")
         parser.add_argument("--json", action="store_true", help="print JSON")
     for parser in (show, cancel):
-        parser.add_argument("job_id", metavar="JOB_ID")
+        parser.add_argument("job_id", metavar="JOB_ID", help="the job id (as submit returned it)")
     listing.add_argument("--state", help="only jobs in this state")
     listing.add_argument("--type", help="only jobs of this type")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
@@ -94,6 +94,13 @@ async def _run(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "limit", 1) < 1:
-        print("eventbus jobs: --limit must be >= 1", file=sys.stderr)
+        print(f"eventbus jobs: --limit must be >= 1, got {args.limit}", file=sys.stderr)
         return EXIT_USAGE
+    if getattr(args, "state", None) is not None:
+        from eventbus._jobs._model import JobState
+
+        if args.state not in {s.value for s in JobState}:
+            names = ", ".join(s.value for s in JobState)
+            print(f"eventbus jobs: --state {args.state!r} is not one of {names}", file=sys.stderr)
+            return EXIT_USAGE
     return asyncio.run(_run(args))

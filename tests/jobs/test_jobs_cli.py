@@ -61,7 +61,7 @@ def test_argument_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert info.value.code == 2
     assert main(["jobs", "list", url, "--limit", "0"]) == 2
     assert main(["jobs", "list", url, "--state", "finished"]) == 2
-    assert "unknown job state" in capsys.readouterr().err
+    assert "--state 'finished' is not one of" in capsys.readouterr().err
     assert main(["jobs", "list", "mysql://u:hunter2@h/db"]) == 2
     err = capsys.readouterr().err
     assert "unsupported job store" in err and "hunter2" not in err
