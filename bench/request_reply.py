@@ -11,7 +11,9 @@ The targets run interleaved, in rounds (every round runs each target once, in a 
 so drifting machine load hits them alike; figures are medians over the rounds.
 
 - latency: ``--sequential`` requests one after another; p50 and p99 of the round trips.
-- throughput: ``--concurrent`` requests in flight at once (``--total`` per round); requests/s.
+- throughput: ``--concurrent`` requests in flight at once (``--total`` per round); requests/s
+  and the CPU time of this process per request (requester and responder, not nats-server's):
+  on a loaded machine the CPU figure is the steadier one.
 
     python bench/request_reply.py [--rounds 5] [--sequential 2000] [--concurrent 100] [--total 5000]
 """
@@ -206,7 +208,9 @@ async def _latencies(ask: Ask, n: int) -> list[float]:
     return sorted(out)
 
 
-async def _throughput(ask: Ask, total: int, concurrent: int) -> float:
+async def _throughput(ask: Ask, total: int, concurrent: int) -> tuple[float, float]:
+    """Requests/s (wall clock) and CPU µs per request of this process (requester and
+    responder; not nats-server's): on a loaded machine the CPU figure is the steadier one."""
     counter = iter(range(total))
 
     async def worker() -> None:
@@ -214,37 +218,41 @@ async def _throughput(ask: Ask, total: int, concurrent: int) -> float:
             if await ask(i) != 2 * i:
                 raise AssertionError("a wrong reply")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrent)))
-    return total / (time.perf_counter() - start)
+    rate = total / (time.perf_counter() - start)
+    return rate, (time.process_time() - cpu) / total * 1e6
 
 
-async def _round(target: Target, args: argparse.Namespace) -> tuple[list[float], float]:
+async def _round(target: Target, args: argparse.Namespace) -> tuple[list[float], float, float]:
     ask = await target.open()
     try:
         lat = await _latencies(ask, args.sequential)
-        rate = await _throughput(ask, args.total, args.concurrent)
+        rate, cpu = await _throughput(ask, args.total, args.concurrent)
     finally:
         await target.close()
-    return lat, rate
+    return lat, rate, cpu
 
 
 async def _measure(targets: list[Target], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     p50s: dict[str, list[float]] = {t.name: [] for t in targets}
     p99s: dict[str, list[float]] = {t.name: [] for t in targets}
     rates: dict[str, list[float]] = {t.name: [] for t in targets}
+    cpus: dict[str, list[float]] = {t.name: [] for t in targets}
     for r in range(args.rounds):
         order = targets[r % len(targets) :] + targets[: r % len(targets)]
         for target in order:
-            lat, rate = await _round(target, args)
+            lat, rate, cpu = await _round(target, args)
             p50s[target.name].append(percentile(lat, 0.50))
             p99s[target.name].append(percentile(lat, 0.99))
             rates[target.name].append(rate)
+            cpus[target.name].append(cpu)
     return {
         t.name: {
             "p50_us": statistics.median(p50s[t.name]),
             "p99_us": statistics.median(p99s[t.name]),
             "requests_per_s": statistics.median(rates[t.name]),
+            "cpu_us_per_request": statistics.median(cpus[t.name]),
         }
         for t in targets
     }
@@ -253,11 +261,16 @@ async def _measure(targets: list[Target], args: argparse.Namespace) -> dict[str,
 def _table(title: str, results: dict[str, dict[str, Any]], baseline: str) -> None:
     base = results[baseline]
     print(f"\n{title}")
-    print(f"{'target':<26} {'p50 µs':>9} {'p99 µs':>9} {'req/s':>9} {'p50 vs':>7} {'req/s vs':>8}")
+    print(
+        f"{'target':<26} {'p50 µs':>9} {'p99 µs':>9} {'req/s':>9} {'CPU µs/req':>10} "
+        f"{'p50 vs':>7} {'req/s vs':>8} {'CPU vs':>7}"
+    )
     for name, r in results.items():
         print(
             f"{name:<26} {r['p50_us']:>9.0f} {r['p99_us']:>9.0f} {r['requests_per_s']:>9.0f} "
-            f"{r['p50_us'] / base['p50_us']:>6.2f}x {r['requests_per_s'] / base['requests_per_s']:>7.2f}x"
+            f"{r['cpu_us_per_request']:>10.0f} {r['p50_us'] / base['p50_us']:>6.2f}x "
+            f"{r['requests_per_s'] / base['requests_per_s']:>7.2f}x "
+            f"{r['cpu_us_per_request'] / base['cpu_us_per_request']:>6.2f}x"
         )
     print(f"(ratios against {baseline})")
 
