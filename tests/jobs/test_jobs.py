@@ -517,3 +517,26 @@ async def test_a_final_job_delivered_again_announces_its_status_again(
         await store.close()
     assert seen[0].id == dropped[0] == f"{job.id}.{done.version}"
     assert seen[0].data["result"] == 3
+
+
+async def test_a_job_a_worker_gets_after_its_deadline_expires_unrun(setup: Any, kind: str) -> None:
+    _, jobs, _ = setup
+    first_started, release = asyncio.Event(), asyncio.Event()
+    ran: list[str] = []
+
+    @jobs.worker(kind, max_in_flight=1)
+    async def one_at_a_time(event: Event[Any]) -> None:
+        ran.append(current_job().id)
+        first_started.set()
+        await release.wait()
+
+    await asyncio.sleep(0.05)
+    first = await jobs.submit(Event(type=kind, source="/c"))
+    await first_started.wait()
+    late = await jobs.submit(Event(type=kind, source="/c"), deadline=0.2)
+    await asyncio.sleep(0.4)  # the deadline passes while the only worker is busy
+    release.set()
+    assert (await jobs.wait(first.id, timeout=10)).state is JobState.SUCCEEDED
+    await _until(lambda: jobs.stats.skipped == 1)  # the worker took it and did not run it
+    assert (await jobs.store.get(late.id)).state is JobState.EXPIRED
+    assert ran == [first.id]
