@@ -96,6 +96,7 @@ from eventbus._jobs import (
     PublishCompletion,
     RedisJobStore,
     SqliteJobStore,
+    WebhookCallbacks,
     current_job,
     open_job_store,
 )
@@ -237,6 +238,7 @@ __all__ = [
     "UnsupportedSemanticError",
     "ValidationMiddleware",
     "Violation",
+    "WebhookCallbacks",
     "WebhookError",
     "WebhookSignatureError",
     "__version__",

@@ -1,6 +1,7 @@
 """Durable jobs: submit an event as a job, track its status in a store, run workers on the bus,
 serve it over HTTP (docs/jobs.md)."""
 
+from eventbus._jobs._callbacks import WebhookCallbacks
 from eventbus._jobs._errors import (
     JobCancelledError,
     JobConflictError,
@@ -51,6 +52,7 @@ __all__ = [
     "PublishCompletion",
     "RedisJobStore",
     "SqliteJobStore",
+    "WebhookCallbacks",
     "current_job",
     "open_job_store",
 ]

@@ -116,6 +116,11 @@ class Jobs:
     def bus(self) -> EventBus:
         return self._bus
 
+    @property
+    def events_prefix(self) -> str:
+        """The type prefix of this ``Jobs``'s status and completion events."""
+        return self._prefix
+
     async def __aenter__(self) -> Jobs:
         return self
 
