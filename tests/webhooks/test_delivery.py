@@ -135,6 +135,8 @@ async def test_exhausted_deliveries_reach_the_dead_letters_and_replay(
 ) -> None:
     receiver.script(path, default=("status", 500, [], b"database is down\n  try later"))
     endpoint = await hooks.add(receiver.url(path), "com.shop.order.placed", schedule=FAST)
+    other = path + "/other"  # a second endpoint on the same type: a replay must not reach it
+    await hooks.add(receiver.url(other), "com.shop.order.placed")
     await delivery.start()
     event = order()
     await bus.publish(event)
@@ -158,6 +160,15 @@ async def test_exhausted_deliveries_reach_the_dead_letters_and_replay(
     requests = await receiver.wait_answered(path, 1)
     assert requests[-1].headers["webhook-id"] == first_id
     assert await hooks.failed(bus.adapter, endpoint.id) == []
+    # The other endpoint got the event once; a marker published after the replay arrives
+    # behind anything the replay would have sent it (one channel, in order).
+    marker = order(2)
+    await bus.publish(marker)
+    for _ in range(200):
+        if marker.id in {r.headers["ce-id"] for r in receiver.posts(other)}:
+            break
+        await asyncio.sleep(0.05)
+    assert [r.headers["ce-id"] for r in receiver.posts(other)] == [event.id, marker.id]
 
 
 async def test_a_slow_endpoint_does_not_delay_another(

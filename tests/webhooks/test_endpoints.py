@@ -207,6 +207,15 @@ async def test_handshake_refusal_keeps_the_endpoint_out(
     assert len(receiver.options(path)) == 1  # only the refused one
 
 
+async def test_handshake_must_name_our_origin(
+    receiver: Receiver, path: str, hooks: Webhooks
+) -> None:
+    receiver.handshake[path] = "no-origin"
+    with pytest.raises(HandshakeError, match=r"did not allow origin 'eventbus\.local'"):
+        await hooks.add(receiver.url(path), "a.b")
+    assert await hooks.list() == []
+
+
 # -- Retry-After -----------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ Each path answers from a script of outcomes (then the path's default, 200):
 ``("status", code, headers, body)``, ``("hang", seconds)`` (answer 200 after that long, past
 the client's timeout), ``("close",)`` (start the answer, then drop the connection). ``OPTIONS``
 answers the abuse-protection handshake as ``handshake[path]`` says: ``"allow"`` (default),
-``"deny"`` or a rate to grant. Every request is recorded (method, headers, body, when).
+``"deny"`` (403), ``"no-origin"`` (200 allowing another origin) or a rate to grant. Every request is recorded (method, headers, body, when).
 """
 
 from __future__ import annotations
@@ -139,6 +139,9 @@ class Receiver:
         origin = headers.get("webhook-request-origin", "")
         if how == "deny":
             await self._answer(send, 403, [], b"no")
+            return
+        if how == "no-origin":  # a 200 that does not name the origin: not an agreement
+            await self._answer(send, 200, [("webhook-allowed-origin", "someone.else")], b"")
             return
         extra = [("webhook-allowed-origin", origin)]
         if isinstance(how, int):
