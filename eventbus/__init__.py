@@ -126,6 +126,7 @@ from eventbus._wire._message import HeaderValue, Message
 from eventbus._wire._sdk import from_sdk, to_sdk
 
 __version__ = "0.1.0"
+"""The version of the eventbus distribution."""
 
 __all__ = [
     "DEAD_LETTER_ATTRIBUTES",

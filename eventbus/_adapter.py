@@ -43,6 +43,7 @@ __all__ = [
 
 #: Durable consumer group that keeps dead letters until someone reads or replays them.
 DEAD_LETTER_GROUP = "dlq"
+"""The durable consumer group that keeps the dead letters on every ``<channel>.dlq``."""
 
 
 class Support(enum.Enum):
@@ -201,10 +202,15 @@ class Delivery(Protocol):
 
 
 Deliver = Callable[[Delivery], Awaitable[None]]
+"""What an adapter calls with each message of a subscription (the bus's consume pipeline)."""
 
 
 @runtime_checkable
 class AdapterSubscription(Protocol):
+    """One broker subscription, as :meth:`Adapter.subscribe` returns it: the bus stops intake
+    with :meth:`stop` (in-flight deliveries can still be settled), then releases it with
+    :meth:`close`."""
+
     async def stop(self) -> None:
         """Stop taking new messages; deliveries already handed over can still be settled."""
         ...
@@ -348,6 +354,7 @@ class ReplyingAdapter(Protocol):
 
 
 AdapterFactory = Callable[[str], Adapter]
+"""Makes an adapter from a URL (an entry point's ``AdapterInfo.factory``, e.g. ``from_url``)."""
 
 
 @dataclass(frozen=True, slots=True)

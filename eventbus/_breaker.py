@@ -35,9 +35,15 @@ log = logging.getLogger("eventbus.breaker")
 
 
 class BreakerState(enum.Enum):
+    """Where a :class:`CircuitBreaker` is: every event passes, intake is paused, or a few
+    probes pass."""
+
     CLOSED = "closed"
+    """Every event passes; outcomes are counted."""
     OPEN = "open"
+    """The subscriptions are paused; events already taken wait at the gate."""
     HALF_OPEN = "half-open"
+    """Intake resumes, ``probes`` events at a time: a success closes, a failure opens again."""
 
 
 def _default_is_failure(exc: BaseException) -> bool:

@@ -124,7 +124,7 @@ async def run_demo(
             if counts["shipped"] + counts["dead-lettered"] == expected_outcomes:
                 done.set()
 
-        out(f"publishing {len(orders)} orders on {url}")
+        out(f"publishing {len(orders) + 1} orders on {url} ({poison.order_id} is invalid)")
         await bus.publish_many(
             Event(type=ORDER_PLACED, source=SOURCE, subject=o.order_id, data=o) for o in orders
         )

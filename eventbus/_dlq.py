@@ -58,9 +58,14 @@ __all__ = ["DeadLetterEntry", "DeadLetterFilter", "DeadLetterQueue", "ReplayResu
 
 @dataclass
 class ReplayResult:
+    """What :meth:`DeadLetterQueue.replay` did."""
+
     replayed: int = 0
-    skipped: int = 0  # not a valid event, or no original channel recorded
-    failed: str | None = None  # the error that stopped the replay
+    """Dead letters republished and settled."""
+    skipped: int = 0
+    """Dead letters left in place: not a valid event, or no original channel recorded."""
+    failed: str | None = None
+    """The error that stopped the replay (that dead letter and the rest stay), or None."""
 
 
 Progress = Callable[[int, int], None]
@@ -72,7 +77,9 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 class DeadLetterQueue:
     """The dead letters of ``channel`` on an adapter (connected by the caller).
 
-    :param dlq_channel: the dead-letter channel; default ``<channel>.dlq``.
+    :param adapter: the broker's adapter, connected by the caller (``create_adapter(url)``).
+    :param channel: the channel whose dead letters to read (where they were consumed).
+    :param dlq_channel: the dead-letter channel (default ``<channel>.dlq``).
     :param scan_limit: read at most this many dead letters (default 10,000); the rest stay
         where they are, unread, for a later list or replay.
     :param idle: adapters that cannot browse only (read by taking and giving back): seconds
@@ -81,7 +88,7 @@ class DeadLetterQueue:
         dead letters are held (default 300); it must outlast the scan and the replay, or the
         broker hands them out again meanwhile.
     :param scan_progress: called as ``scan_progress(read_so_far, finished)`` while the dead
-        letters are read, and once with ``finished=True`` (the CLI's scan line).
+        letters are read, and once with ``finished=True`` (the CLI's scan line) (default None).
     """
 
     def __init__(
@@ -96,16 +103,25 @@ class DeadLetterQueue:
         scan_progress: ScanProgress | None = None,
     ) -> None:
         self.adapter = adapter
+        """The adapter, connected by the caller."""
         self.channel = channel
+        """The channel whose dead letters these are."""
         self.dlq_channel = dlq_channel or f"{channel}.dlq"
+        """Where they wait (``<channel>.dlq`` unless told)."""
         self.idle = idle
+        """Seconds without a new message that end a read by taking (see ``idle`` above)."""
         self.scan_limit = scan_limit
+        """At most this many dead letters are read (see ``scan_limit`` above)."""
         self.hold = hold
+        """The ack wait while taken dead letters are held (see ``hold`` above)."""
         self.scan_progress = scan_progress
+        """Called while dead letters are read (see ``scan_progress`` above)."""
         self.scanned = 0
+        """How many dead letters the last list or replay read."""
 
     @property
     def browsable(self) -> bool:
+        """True when the adapter reads dead letters without taking them (``Semantic.BROWSE``)."""
         adapter = self.adapter
         return isinstance(adapter, BrowsingAdapter) and adapter.capabilities.has(Semantic.BROWSE)
 
@@ -143,6 +159,9 @@ class DeadLetterQueue:
         arrived = asyncio.Event()
 
         async def deliver(delivery: Delivery) -> None:
+            if len(entries) >= self.scan_limit:  # a broker may hand out more than asked for
+                await delivery.nack(None)
+                return
             entries.append(self._entry(delivery.message, delivery))
             self._scanned(len(entries), False)
             arrived.set()

@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "eventbus.adapters"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a plugin's ``eventbus_adapters`` hook implementation (pluggy's hookimpl marker)."""
 
 
 @hookspec

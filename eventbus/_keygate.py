@@ -28,6 +28,10 @@ class _KeyLine(Generic[D]):
 
 
 class OrderingGate(Generic[D]):
+    """Per-key order for an adapter whose broker hands out several messages of one partition
+    key at once: :meth:`admit` lets the first of a key through and holds the rest; :meth:`settled`
+    releases the next once it was acked, or gives back all that waited when it was not."""
+
     def __init__(self) -> None:
         self._lines: dict[str, _KeyLine[D]] = {}
 

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 Reader = Callable[[str], Any]
+"""Turns a URL parameter's text into its value, raising ValueError when it cannot."""
 _CACHE_LIMIT = 10_000
 _FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 

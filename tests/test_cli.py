@@ -52,6 +52,8 @@ def test_demo_runs_the_order_flow() -> None:
     assert "o-1004 after 1 attempt(s) - validation-error" in dead
     assert "at /amount_cents" in dead
     summary = dict(line.split() for line in out.split("summary:")[1].strip().splitlines())
+    # What it says it publishes is what it counts as published.
+    assert "publishing 5 orders on memory://demo (o-1004 is invalid)" in out
     assert summary == {
         "published": "5",
         "handled": "4",

@@ -54,13 +54,26 @@ log = logging.getLogger("eventbus")
 
 @dataclass
 class SubscriptionStats:
+    """Counts of one subscription (``Subscription.stats``), since it started; read them any
+    time (they are plain integers, updated on the bus's event loop)."""
+
     received: int = 0
+    """Messages delivered by the broker, redeliveries included."""
     handled: int = 0
+    """Events the handler finished without raising (each acked once)."""
     retried: int = 0
+    """Failed attempts that will be retried (the retry policy was not yet exhausted)."""
     dead_lettered: int = 0
+    """Messages sent to the dead-letter channel (or dropped after logging, with
+    ``dead_letter_channel=False``): handler errors after the last attempt, rejected events,
+    undecodable messages and data errors."""
     filtered: int = 0
-    dropped: int = 0  # lost by the broker client before delivery (at-most-once adapters)
-    expired: int = 0  # requests dropped unanswered: their requester had given up (expirytime)
+    """Events on the channel whose type did not match the subscription's pattern (acked
+    unhandled; several patterns can share a channel)."""
+    dropped: int = 0
+    """Messages lost by the broker client before delivery (at-most-once adapters)."""
+    expired: int = 0
+    """Requests dropped unanswered: their requester had given up (``expirytime`` passed)."""
 
 
 @dataclass
@@ -112,10 +125,15 @@ class Subscription:
     ) -> None:
         self._rt = runtime
         self.pattern = pattern
+        """The event type or pattern subscribed to."""
         self.handler = handler
+        """The handler and what the bus read from its signature."""
         self.spec = spec = dataclasses.replace(spec, on_dropped=self._count_dropped)
+        """What the bus asked the adapter for (channel, group, ack wait...)."""
         self.retry = retry
+        """The retry policy in force (the subscription's, or the bus's)."""
         self.stats = SubscriptionStats()
+        """Counts since it started: received, handled, retried, dead-lettered..."""
         self._filter = type_filter
         self._plan = _Plan.for_adapter(runtime.adapter)
         self._call = runtime.chain(self._invoke)
@@ -156,18 +174,22 @@ class Subscription:
 
     @property
     def channel(self) -> str:
+        """The channel (or channel pattern) listened on."""
         return self.spec.channel
 
     @property
     def group(self) -> str | None:
+        """The consumer group, or None for fan-out."""
         return self.spec.group
 
     @property
     def dead_letter_channel(self) -> str | None:
+        """Where failed events go (None: dropped after logging)."""
         return self.spec.dead_letter_channel
 
     @property
     def in_flight(self) -> int:
+        """Messages taken and not yet settled (handlers running or waiting to run)."""
         return self._pool.held
 
     @property
@@ -260,6 +282,7 @@ class Subscription:
 
     @property
     def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
         return not self._running.is_set()
 
     def pause(self) -> None:
@@ -271,6 +294,7 @@ class Subscription:
         self._running.clear()
 
     def resume(self) -> None:
+        """Take messages again after :meth:`pause`."""
         self._running.set()
 
     def _count_dropped(self, count: int) -> None:

@@ -49,6 +49,11 @@ DEAD_LETTER_ATTRIBUTES: Final = (
     "deadlettertime",  # when it was dead-lettered
     "deadlettertruncated",  # only on a truncated dead letter: the original body's size in bytes
 )
+"""The extension attributes the bus adds to a dead letter: ``deadletterreason``
+(handler-error, decode-error, data-error, or a RejectedEventError's reason),
+``deadlettererrortype`` (the exception's class), ``deadlettererror`` (its sanitised message, at
+most 512 characters), ``deadletterattempts``, ``deadletterchannel`` (where it was consumed),
+``deadlettertime``, and ``deadlettertruncated`` (only on a truncated one: the body's size)."""
 MAX_ERROR_TEXT: Final = 512
 SHORT_ERROR_TEXT: Final = 120
 #: Header names (any binding) that identify the event; kept when other headers must go.

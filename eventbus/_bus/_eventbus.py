@@ -60,6 +60,23 @@ class EventBus:
     structured on NATS, binary elsewhere), ``amqp_prefix`` ("cloudEvents:" default /
     "cloudEvents_", AMQP binding only), and ``channel_options`` ({channel: {"content_mode": ...,
     "amqp_prefix": ...}}; URL: ``content_mode.CHANNEL=...``). See docs/interop.md.
+
+    A wrong option or value raises :class:`~eventbus.ConfigurationError` naming it.
+
+    :param url: the broker (default ``"memory://"``, a private in-memory broker), or an
+        adapter instance.
+    :param router: maps event types to channels (default ``Router()``: the channel is the
+        event type).
+    :param content_mode: ``"binary"`` or ``"structured"`` (default None: the adapter's own).
+    :param amqp_prefix: ``"cloudEvents:"`` or ``"cloudEvents_"`` (default None:
+        ``"cloudEvents:"``; AMQP binding only).
+    :param channel_options: per-channel ``content_mode`` / ``amqp_prefix`` (default None).
+    :param middleware: publish and consume middleware, outermost first (default none).
+    :param retry: the default :class:`~eventbus.RetryPolicy` of every subscription (default
+        ``RetryPolicy()``: 5 attempts, 0.1 s doubling up to 30 s, 20% jitter).
+    :param max_in_flight: the default number of handlers running at once per subscription
+        (default 64).
+    :param drain_timeout: seconds :meth:`close` lets in-flight handlers finish (default 30).
     """
 
     def __init__(
@@ -128,10 +145,12 @@ class EventBus:
 
     @property
     def adapter(self) -> Adapter:
+        """The adapter the URL chose (or the one passed)."""
         return self._adapter
 
     @property
     def capabilities(self) -> Capabilities:
+        """What the adapter's broker does natively, what the bus emulates, and its limits."""
         return self._adapter.capabilities
 
     @property
@@ -141,18 +160,22 @@ class EventBus:
 
     @property
     def router(self) -> Router:
+        """Maps event types to channels."""
         return self._router
 
     @property
     def middleware(self) -> tuple[Middleware, ...]:
+        """The bus's middleware, outermost first."""
         return self._middleware
 
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
+        """Every subscription made on this bus."""
         return tuple(self._subscriptions)
 
     @property
     def is_open(self) -> bool:
+        """True between :meth:`open` and :meth:`close`."""
         return self._state is _State.OPEN
 
     @property

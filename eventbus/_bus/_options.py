@@ -18,31 +18,29 @@ __all__ = ["SubscribeOptions", "check_bus_options", "check_subscribe_options"]
 
 
 class SubscribeOptions(TypedDict, total=False):
-    """Keyword options of :meth:`EventBus.subscribe` (all optional).
-
-    - ``group`` (``str | None``, default None): competing consumers sharing the events; None
-      means every subscriber gets every event.
-    - ``retry`` (:class:`~eventbus.RetryPolicy`, default: the bus's): attempts and backoff.
-    - ``max_in_flight`` (``int >= 1``, default: the bus's): handlers running at once.
-    - ``channel`` (``str``): listen on this channel instead of the router's.
-    - ``dead_letter_channel`` (``str | False | None``, default None = derived from the channel;
-      False = drop after logging).
-    - ``data_type`` (a type): decode data as this instead of the handler's ``Event[T]``.
-    - ``ordered`` (``bool``, default False): require per-partition-key order.
-    - ``ack_wait`` (``float > 0`` seconds, default 30): before an unacked message is redelivered.
-    - ``middleware`` (a sequence of :class:`~eventbus.Middleware`): consume middleware for this
-      subscription only, run after the bus's.
-    """
+    """Keyword options of :meth:`EventBus.subscribe` (all optional). A wrong one raises
+    :class:`~eventbus.ConfigurationError` naming it and what it accepts."""
 
     group: str | None
+    """Competing consumers sharing the events (default None: every subscriber gets every
+    event). A durable group keeps events while no member listens."""
     retry: RetryPolicy | None
+    """Attempts and backoff of a failing handler (default None: the bus's ``retry``)."""
     max_in_flight: int | None
+    """Handlers running at once, >= 1 (default None: the bus's ``max_in_flight``, 64)."""
     channel: str | None
+    """Listen on this channel instead of the one the router gives the pattern (default None)."""
     dead_letter_channel: str | bool | None
+    """Where failed events go (default None: ``<channel>.dlq``); False drops them after
+    logging."""
     data_type: Any
+    """Decode data as this type instead of the handler's ``Event[T]`` (default None)."""
     ordered: bool
+    """Handle events of one partition key one at a time, in order (default False)."""
     ack_wait: float
+    """Seconds before an unsettled message is redelivered, > 0 (default 30)."""
     middleware: Sequence[Middleware]
+    """Consume middleware for this subscription only, run after the bus's (default none)."""
 
 
 _SUBSCRIBE_ACCEPTS = {

@@ -20,10 +20,16 @@ class RetryPolicy:
     """
 
     max_attempts: int = 5
+    """Attempts in all, the first included (>= 1; default 5). 1 means no retry."""
     initial_delay: float = 0.1
+    """Seconds to wait after the first failed attempt (>= 0; default 0.1)."""
     max_delay: float = 30.0
+    """The longest wait between attempts, in seconds (>= 0; default 30)."""
     multiplier: float = 2.0
+    """Each further wait is this many times the previous one (>= 1; default 2)."""
     jitter: float = 0.2
+    """Each wait is scaled by a random factor within ``1 +- jitter`` (0..1; default 0.2), so
+    consumers failing together do not retry together."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -51,4 +57,5 @@ class RetryPolicy:
         return max(0.0, base)
 
     def exhausted(self, attempt: int) -> bool:
+        """True when failed attempt ``attempt`` (1-based) was the last one."""
         return attempt >= self.max_attempts

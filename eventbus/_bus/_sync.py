@@ -27,7 +27,21 @@ H = TypeVar("H", bound=Handler)
 
 
 class SyncEventBus:
-    """Blocking facade over :class:`EventBus`; takes the same arguments."""
+    """Blocking facade over :class:`EventBus`; takes the same arguments.
+
+    Threading rules (docs/sync.md):
+
+    - :meth:`open` starts one background thread (``eventbus-loop``) running the bus's event
+      loop; every call blocks its caller until the loop has done it. Calls may come from any
+      number of threads at once (``publish`` from a thread pool is safe).
+    - A plain ``def`` handler runs in a worker thread (asyncio's default executor), up to
+      ``max_in_flight`` at once per subscription: with ``max_in_flight > 1`` it must be
+      thread-safe. It may block, and may call this facade (``publish`` included).
+    - An ``async def`` handler runs on the loop thread: it must not block, and a blocking call
+      on this facade from it raises :class:`EventLoopError` instead of waiting for itself
+      forever; use ``await sync_bus.bus.publish(event)`` there.
+    - :meth:`close` drains (as :meth:`EventBus.close`) and then stops the loop thread.
+    """
 
     def __init__(self, url: Any = "memory://", **options: Any) -> None:
         self._bus = EventBus(url, **options)
@@ -36,6 +50,7 @@ class SyncEventBus:
 
     @property
     def bus(self) -> EventBus:
+        """The async bus behind this facade (for ``async def`` handlers)."""
         return self._bus
 
     def __repr__(self) -> str:
@@ -54,6 +69,7 @@ class SyncEventBus:
         self.close()
 
     def open(self) -> None:
+        """Start the loop thread and open the bus (registered subscriptions start)."""
         if self._loop is not None:
             raise BusClosedError(f"{self!r} is already open")
         loop = asyncio.new_event_loop()
@@ -75,6 +91,8 @@ class SyncEventBus:
             raise
 
     def close(self, timeout: float | None = None) -> bool:
+        """Drain and close the bus (see :meth:`EventBus.close`), then stop the loop thread.
+        True if fully drained."""
         if self._loop is None:
             return True
         try:
@@ -110,9 +128,11 @@ class SyncEventBus:
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     def publish(self, event: Event[Any]) -> None:
+        """Publish one event; returns once the broker has it."""
         self._run(self._bus.publish(event))
 
     def publish_many(self, events: Iterable[Event[Any]]) -> None:
+        """Publish several events in order (batched per channel where the adapter batches)."""
         self._run(self._bus.publish_many(list(events)))
 
     def subscribe(
@@ -135,4 +155,5 @@ class SyncEventBus:
         return self._run(start())
 
     def close_subscription(self, subscription: Subscription, timeout: float | None = 30.0) -> bool:
+        """Stop one subscription, letting its in-flight handlers finish within ``timeout``."""
         return self._run(subscription.close(timeout))

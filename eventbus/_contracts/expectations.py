@@ -56,6 +56,9 @@ class FieldExpectation:
 
 @dataclass(frozen=True)
 class ConsumerExpectation:
+    """What one consumer reads of an event type (a ``consumers/NAME.json`` file of the
+    registry): the fields it needs, checked against every version from ``since_version``."""
+
     consumer: str
     event_type: str | None
     fields: tuple[FieldExpectation, ...]

@@ -68,11 +68,18 @@ def scope_of(context: ConsumeContext) -> str:
 
 @dataclass
 class IdempotencyStats:
+    """Counts of an :class:`Idempotency` middleware."""
+
     claimed: int = 0
-    duplicates: int = 0  # skipped: already done
-    waited: int = 0  # found in progress elsewhere at least once
-    released: int = 0  # handler failed, claim dropped
+    """Events this consumer claimed and handled."""
+    duplicates: int = 0
+    """Events skipped: already done."""
+    waited: int = 0
+    """Events found in progress elsewhere at least once (waited for)."""
+    released: int = 0
+    """Claims dropped because the handler failed (the event can be handled again)."""
     commit_failures: int = 0
+    """Handled events whose "done" mark could not be written."""
 
 
 class Idempotency(Middleware):

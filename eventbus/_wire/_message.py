@@ -15,6 +15,7 @@ __all__ = ["HeaderValue", "Message"]
 
 # str everywhere; AMQP application properties also carry native bool/int/bytes/timestamps.
 HeaderValue = str | bool | int | bytes | datetime
+"""A header value as a broker carries it: text, a typed AMQP/Kafka value, or raw bytes."""
 
 
 class Message(msgspec.Struct, frozen=True):

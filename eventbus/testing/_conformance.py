@@ -70,6 +70,8 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
 async def wait_until(
     predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
 ) -> None:
+    """Wait until ``predicate()`` is true; AssertionError naming ``what`` after ``timeout``
+    seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

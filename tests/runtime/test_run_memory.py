@@ -3,8 +3,10 @@ SIGTERM and exits 0; a drain that times out exits 1 naming what was left."""
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Callable
+from pathlib import Path
 
 from service_harness import Service, free_port, http_get
 
@@ -157,3 +159,22 @@ def test_reload_restarts_the_service_when_its_code_changes(
     assert service.terminate() == 0
     starts = {line.split("pid=")[1] for line in service.wait_lines("startup", 2)}
     assert len(starts) == 2  # two processes, one after the other
+
+
+def test_the_guides_service_runs_as_written(
+    start_service: Callable[..., Service], tmp_path: Path
+) -> None:
+    """docs/running.md's billing/service.py, taken from the page: ready, then SIGTERM -> 0."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "running.md").read_text()
+    (code,) = re.findall(r"```python\n# billing/service.py\n(.*?)```", page, re.S)
+    package = tmp_path / "billing"  # the service's working directory (start_service's)
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "service.py").write_text(code)
+    port = free_port()
+    service = start_service(
+        "billing.service:create_bus", "--url", "memory://", "--health-port", str(port)
+    )
+    service.wait_status(port, "/readyz", 200)
+    assert service.terminate() == 0, service.log_text()
+    assert "drained and closed" in service.log_text()
