@@ -28,6 +28,9 @@ __all__ = [
 
 
 class JobState(enum.StrEnum):
+    """Where a job is: pending, running, or one of the final states (succeeded, failed,
+    cancelled, expired)."""
+
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"

@@ -14,6 +14,9 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from eventbus._adapter import Capabilities, Semantic
 from eventbus._bus._eventbus import EventBus
 from eventbus._jobs import JobCancelledError, Jobs, JobState, SqliteJobStore, current_job
 from eventbus._wire._event import Event
@@ -34,6 +37,12 @@ async def _until(predicate: Any, what: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.01)
 
 
+def _require_groups(capabilities: Capabilities) -> None:
+    """Workers share jobs through a consumer group: without one there is nothing to check."""
+    if not capabilities.has(Semantic.CONSUMER_GROUPS):
+        pytest.skip("adapter lacks consumer-groups")
+
+
 class JobChecks:
     """``Jobs`` end to end on the adapter under test."""
 
@@ -48,8 +57,9 @@ class JobChecks:
             await sub
 
     def test_jobs_succeed_retry_fail_and_submit_idempotently(
-        self, bus_url: str, prefix: str, tmp_path: Path
+        self, bus_url: str, prefix: str, tmp_path: Path, capabilities: Capabilities
     ) -> None:
+        _require_groups(capabilities)
         kind = f"{prefix}.job"
         runs: Counter[int] = Counter()
 
@@ -114,7 +124,10 @@ class JobChecks:
 
         _run(scenario())
 
-    def test_jobs_cancel_and_deadline(self, bus_url: str, prefix: str, tmp_path: Path) -> None:
+    def test_jobs_cancel_and_deadline(
+        self, bus_url: str, prefix: str, tmp_path: Path, capabilities: Capabilities
+    ) -> None:
+        _require_groups(capabilities)
         kind = f"{prefix}.job"
 
         async def scenario() -> None:
