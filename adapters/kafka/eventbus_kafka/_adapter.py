@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventbus.adapter import (
@@ -26,12 +26,14 @@ from eventbus_kafka._config import KafkaConfig
 from eventbus_kafka._groups import Groups
 from eventbus_kafka._names import ADAPTER_NAME, DEFAULT_MAX_MESSAGE_BYTES, retry_topic
 from eventbus_kafka._producer import KafkaProducer
+from eventbus_kafka._replies import KafkaReplies, filtered, reply_message, split_reply_to
 from eventbus_kafka._subscription import KafkaSubscription
 from eventbus_kafka._url import parse_kafka_url
 
 __all__ = ["KafkaAdapter"]
 
 log = logging.getLogger("eventbus.kafka")
+_REPLIES_IN_FLIGHT = 256
 
 
 class KafkaAdapter:
@@ -115,6 +117,27 @@ class KafkaAdapter:
         self._names.channel(channel)
         await admin.ensure_topics([channel])  # (remembered once created or seen)
         await producer.send(channel, messages)
+
+    # -- request-reply (ReplyingAdapter; see _replies) --------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> KafkaReplies:
+        """A fan-out reader of the reply topic from its end offsets (taken before this
+        returns), handing over the replies addressed to this requester."""
+        topic = self._config.topics.reply_topic
+        address = f"{topic}/eb-{secrets.token_hex(8)}"
+        spec = SubscriptionSpec(topic, max_in_flight=_REPLIES_IN_FLIGHT)
+        subscription = await self.subscribe(spec, filtered(address, on_reply))
+        return KafkaReplies(address, subscription)
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        split_reply_to(reply_to)
+        await self.publish(channel, (message,))  # the address travels in ce_replyto
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        topic = split_reply_to(reply_to)
+        await self.publish(topic, (reply_message(reply_to, message),))
 
     def group_id(self, group: str, channel: str) -> str:
         """The Kafka consumer group of an eventbus ``group`` on ``channel``."""

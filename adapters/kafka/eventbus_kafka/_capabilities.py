@@ -20,7 +20,9 @@ _SEMANTICS = {
     Semantic.PUBLISHER_DEDUPE: _U,  # the idempotent producer only drops its own retries
     Semantic.TTL: _U,
     Semantic.BATCH_PUBLISH: _N,  # librdkafka batches records per partition
-    Semantic.REQUEST_REPLY: _U,
+    # A shared reply topic, each requester reading it and keeping the replies addressed to it;
+    # emulated: Kafka cannot tell at once that nobody receives a request.
+    Semantic.REQUEST_REPLY: _E,
     Semantic.WILDCARD_SUBSCRIBE: _U,
     Semantic.LOCK_RENEWAL: _U,  # nothing to renew: no timer redelivers an in-flight record
     Semantic.BROWSE: _N,  # records above the group's committed offsets, read without a group

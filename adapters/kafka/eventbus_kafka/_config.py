@@ -90,12 +90,14 @@ class TopicConfig:
     publishing to a missing one raises ConfigurationError naming it). ``replication_factor``
     -1 is the broker's default. ``retry_delays``: the upper delay bound, in seconds, of each
     retry topic (``<channel>.retry.<n>s``); a retry waits in the first topic whose bound is at
-    least its delay (the last one takes longer delays too)."""
+    least its delay (the last one takes longer delays too). ``reply_topic``: the topic replies
+    to this bus's requests come back on (request-reply; see docs/request-reply.md)."""
 
     partitions: int = 3
     replication_factor: int = -1
     provision: bool = True
     retry_delays: tuple[float, ...] = (1.0, 30.0, 600.0)
+    reply_topic: str = "eventbus-replies"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "retry_delays", tuple(self.retry_delays))
@@ -104,6 +106,10 @@ class TopicConfig:
         if self.replication_factor == 0 or self.replication_factor < -1:
             raise ConfigurationError(
                 "TopicConfig.replication_factor must be >= 1, or -1 for the broker's default"
+            )
+        if not self.reply_topic or "/" in self.reply_topic:
+            raise ConfigurationError(
+                f"TopicConfig.reply_topic must be a topic name, got {self.reply_topic[:80]!r}"
             )
         if not self.retry_delays:
             raise ConfigurationError("TopicConfig.retry_delays must name at least one delay")

@@ -46,6 +46,7 @@ _PARAMS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "replication_factor": ("topics", "replication_factor", _COUNT),
     "provision": ("topics", "provision", Param.flag),
     "retry_delays": ("topics", "retry_delays", _delays),
+    "reply_topic": ("topics", "reply_topic", Param.text),
     "idempotence": ("producer", "idempotence", Param.flag),
     "linger_ms": ("producer", "linger_ms", _SECONDS),
     "compression": ("producer", "compression", Param.text),

@@ -11,8 +11,6 @@ from eventbus.testing import AdapterConformance, run
 
 
 class TestKafkaConformance(AdapterConformance):
-    emulated_request_reply = True  # the bus's reply channel (a topic of its own)
-
     @pytest.fixture
     def bus_url(self, kafka_server: KafkaServer) -> str:
         return kafka_server.url()
