@@ -4,7 +4,8 @@ Binary mode: every attribute but ``datacontenttype`` is a header ``ce_<name>`` h
 canonical string as UTF-8, *not* percent-encoded; ``datacontenttype`` is the ``content-type``
 header. Structured mode: ``content-type: application/cloudevents+json; charset=utf-8``. The
 record key is the ``partitionkey`` extension (the binding's Key Mapper; the attribute is kept),
-which the adapter takes from ``Message.key``.
+which the adapter takes from ``Message.key``. An event without data has an empty body in binary
+mode; the adapter sends that as a record with no value (the binding's 3.2.2).
 
 Decoding maps the headers onto the ``ce-`` form the shared header decoder reads (``ce_x`` ->
 ``ce-x``, names in any case, bytes values as UTF-8; other headers are ignored) and words its

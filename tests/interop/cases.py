@@ -12,7 +12,7 @@ from typing import Any
 
 from eventbus import Event
 
-__all__ = ["CASES", "Case"]
+__all__ = ["CASES", "KAFKA_CASES", "KEYED", "Case"]
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,12 @@ CASES: tuple[Case, ...] = (
         _event("no-data", subject="nothing"),
     ),
 )
+
+#: The Kafka rows run one more case: the binding's Key Mapper (``partitionkey`` is the record key,
+#: and the attribute is kept). The other bindings have no record key to check.
+KEYED = Case(
+    "partitionkey",
+    "a partitionkey extension (Kafka rows only: it must also be the record key)",
+    _event("partitionkey", data={"order": 7}, extensions={"partitionkey": "order-7 ✓"}),
+)
+KAFKA_CASES: tuple[Case, ...] = (*CASES, KEYED)

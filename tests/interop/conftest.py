@@ -3,6 +3,7 @@ registries, see builds.py) and the real brokers the adapters' own tests use."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,15 +11,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in ("adapters/nats/tests", "adapters/pubsub/tests", "adapters/servicebus/tests"):
+for folder in (
+    "adapters/nats/tests",
+    "adapters/pubsub/tests",
+    "adapters/servicebus/tests",
+    "adapters/kafka/tests",
+):
     if str(ROOT / folder) not in sys.path:
         sys.path.append(str(ROOT / folder))
 
 import builds  # noqa: E402
 from interop_lib import Helper  # noqa: E402
+from kafka_launcher import KafkaServer, KafkaUnavailable  # noqa: E402
 from nats_launcher import NatsServer  # noqa: E402
 from pstest_launcher import PstestServer  # noqa: E402
 from sb_broker import ServiceBusTestBroker  # noqa: E402
+
+from eventbus.testing import unavailable  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +74,21 @@ def interop_sb() -> Iterator[ServiceBusTestBroker]:
     broker = ServiceBusTestBroker(lock_duration=30.0).start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def interop_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """One Kafka 4.x broker (KRaft) for every Kafka row, started with the Kafka adapter tests'
+    launcher (``EVENTBUS_KAFKA_BOOTSTRAP=host:port``: a broker already running)."""
+    running = os.environ.get("EVENTBUS_KAFKA_BOOTSTRAP")
+    if running:
+        yield KafkaServer.running(running)
+        return
+    try:
+        server = KafkaServer(tmp_path_factory.mktemp("interop-kafka")).start()
+    except KafkaUnavailable as exc:
+        unavailable(str(exc))  # fails under CI, skips elsewhere
+    try:
+        yield server
+    finally:
+        server.stop()

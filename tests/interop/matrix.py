@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cases import CASES
+from cases import CASES, KAFKA_CASES
 
 GO = "sdk-go v2.16.2"
 GO_AMQP = "sdk-go protocol/amqp/v2 v2.15.2"
@@ -19,6 +19,9 @@ JS = "cloudevents 10.0.0 (npm)"
 JAVA = "io.cloudevents 4.0.1"
 JAVA_AMQP = "io.cloudevents amqp-proton 2.3.0"
 PYTHON = "cloudevents 2.2 (PyPI)"
+GO_KAFKA = "sdk-go v2.16.2, IBM/sarama v1.61.1"
+JAVA_KAFKA = "io.cloudevents 4.0.1, kafka-clients 4.1.1"
+JS_KAFKA = "cloudevents 10.0.0, kafkajs 2.2.4 (npm)"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ JETSTREAM = "NATS JetStream (nats-server)"
 PUBSUB = "Pub/Sub (pstest)"
 SERVICEBUS = "Service Bus (test broker)"
 HEADERS = "ce- headers (NATS/memory binding, no broker)"
+KAFKA = "Kafka 4.1.1 (KRaft)"
 
 ROWS: tuple[Row, ...] = (
     # sdk-go's core NATS module reads and writes structured mode only.
@@ -87,6 +91,25 @@ ROWS: tuple[Row, ...] = (
         "Python", PYTHON, "bindings.amqp", SERVICEBUS, {"structured-out": "content_mode=structured"}
     ),
     Row("Python", PYTHON, "bindings.amqp", SERVICEBUS, "binary", "out", "amqp_prefix=cloudEvents_"),
+)
+
+# Kafka: every SDK's own Kafka binding with its language's Kafka client, both modes both ways.
+ROWS += (
+    *_both(
+        "Go",
+        GO_KAFKA,
+        "protocol/kafka_sarama/v2",
+        KAFKA,
+        {"structured-out": "content_mode=structured"},
+    ),
+    *_both(
+        "Java",
+        JAVA_KAFKA,
+        "cloudevents-kafka",
+        KAFKA,
+        {"structured-out": "content_mode=structured"},
+    ),
+    *_both("JavaScript", JS_KAFKA, "Kafka", KAFKA, {"structured-out": "content_mode=structured"}),
 )
 
 #: (row predicate, case, reason): cases an SDK cannot carry. The suite checks that each still
@@ -142,20 +165,55 @@ _LIMITS += (
         "the Python SDK's AMQP binding writes data of a +json media type with str(), not JSON",
     ),
     (
-        lambda r: r.language == "JavaScript",
+        lambda r: r.language == "JavaScript" and r.broker != KAFKA,
         "times",
         "the JavaScript SDK keeps time as a Date: milliseconds, converted to UTC",
     ),
     (
-        lambda r: r.language == "JavaScript" and r.mode == "binary" and r.direction == "out",
+        lambda r: (
+            r.language == "JavaScript"
+            and r.broker != KAFKA
+            and r.mode == "binary"
+            and r.direction == "out"
+        ),
         "json-array",
         "the JavaScript SDK's HTTP binding parses only application/json bodies as JSON",
     ),
     (
-        lambda r: r.language == "JavaScript" and r.mode == "binary" and r.direction == "in",
+        lambda r: (
+            r.language == "JavaScript"
+            and r.broker != KAFKA
+            and r.mode == "binary"
+            and r.direction == "in"
+        ),
         "no-data",
         "the JavaScript SDK's HTTP binding sets Content-Type: application/json on an event "
         "without data (read as its datacontenttype)",
+    ),
+)
+
+_LIMITS += (
+    (
+        lambda r: (
+            r.language == "JavaScript"
+            and r.broker == KAFKA
+            and not (r.mode == "binary" and r.direction == "in")
+        ),
+        "times",
+        "the JavaScript SDK's Kafka binding reads time through a Date (new Date(time)."
+        "toISOString()) and its structured writer writes the Date: milliseconds, converted to UTC "
+        "(its binary writer copies the time string as it is)",
+    ),
+    (
+        lambda r: (
+            r.language == "JavaScript"
+            and r.broker == KAFKA
+            and r.mode == "binary"
+            and r.direction == "out"
+        ),
+        "no-data",
+        "the JavaScript SDK's Kafka binding refuses a record without value (\"Value is null or "
+        'undefined"), which is how the Kafka binding writes an event without data in binary mode',
     ),
 )
 
@@ -247,6 +305,16 @@ def render() -> str:
     ]
     lines += [
         "",
+        "Kafka publishes in binary mode (`content_mode=structured` switches). Every Kafka row",
+        "also checks the record: its key is the `partitionkey` attribute (none without one: the",
+        "binding's Key Mapper, which sdk-go and the JavaScript SDK apply by default and the Java",
+        "SDK through its `PartitionKeyExtensionInterceptor`), and only an event without data in",
+        "binary mode is a record without value. sdk-go's Kafka reader adds the record's",
+        "`kafkaoffset`, `kafkapartition` and `kafkatopic` as extensions in binary mode; the",
+        "suite drops those three (they describe the record, not the event that was sent).",
+    ]
+    lines += [
+        "",
         "## Request-reply",
         "",
         "The requester sends a request; the responder reads `replyto` and `correlationid`",
@@ -265,7 +333,7 @@ def render() -> str:
             f"{rpc.responder} | {result} |"
         )
     lines += ["", "## Cases", ""]
-    lines += [f"- `{case.name}`: {case.what}" for case in CASES]
+    lines += [f"- `{case.name}`: {case.what}" for case in KAFKA_CASES]
     if KNOWN:
         lines += ["", "## SDK limitations the suite found", ""]
         by_reason: dict[str, list[str]] = {}

@@ -68,6 +68,37 @@ def test_partitionkey_is_the_record_key_and_the_sdk_reads_the_record(
     assert theirs.get_extension("partitionkey") == "cust-7"
 
 
+def test_an_event_without_data_is_a_record_without_value_and_reads_back(
+    kafka_server: KafkaServer,
+) -> None:
+    """Binding 3.2.2: in binary mode an event without data is a record with no value (not an
+    empty one); in structured mode the value is the JSON event. Both read back without data."""
+    channel = _name()
+    got: list[Event[Any]] = []
+
+    async def scenario() -> None:
+        async def handler(event: Event[Any]) -> None:
+            got.append(event)
+
+        async with EventBus(kafka_server.url()) as bus:
+            await bus.subscribe(channel, handler)
+            await bus.publish(Event(type=channel, source="/none", id="binary"))
+            async with EventBus(kafka_server.url("content_mode=structured")) as structured:
+                await structured.publish(Event(type=channel, source="/none", id="structured"))
+            await wait_until(lambda: len(got) == 2)
+
+    run(scenario())
+    records = _read_raw(kafka_server, channel, 2)
+    values = {dict(r.headers()).get("content-type"): r.value() for r in records}
+    assert values[None] is None  # binary: no content-type, no value
+    structured = values[b"application/cloudevents+json; charset=utf-8"]
+    assert structured is not None and b'"id":"structured"' in structured
+    assert sorted((e.id, e.data, e.datacontenttype) for e in got) == [
+        ("binary", None, None),
+        ("structured", None, None),
+    ]
+
+
 def test_a_retry_does_not_block_its_partition(kafka_server: KafkaServer) -> None:
     """The failing record waits in a retry topic; the ones behind it are handled meanwhile."""
     channel = _name()

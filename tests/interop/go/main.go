@@ -1,8 +1,8 @@
 // The Go side of the interop suite: one long-lived process that reads cases as JSON lines on
 // stdin and answers each with one JSON line on stdout. Every message is written and read by the
 // official sdk-go bindings: protocol/nats/v2 (core NATS), protocol/nats_jetstream/v2,
-// protocol/pubsub/v2 and protocol/amqp/v2; the transports are their own client libraries
-// (nats.go, cloud.google.com/go/pubsub/v2, go-amqp).
+// protocol/pubsub/v2, protocol/amqp/v2 and protocol/kafka_sarama/v2 (kafka.go); the transports
+// are their own client libraries (nats.go, cloud.google.com/go/pubsub/v2, go-amqp, IBM/sarama).
 //
 // Request:  {"id": 1, "op": "send"|"recv"|"respond"|"request", "proto": "nats"|"jetstream"|"pubsub"|"amqp",
 //
@@ -58,6 +58,7 @@ type request struct {
 	Address string     `json:"address"`
 	Event   *wireEvent `json:"event"`
 	Timeout float64    `json:"timeout"`
+	Count   int        `json:"count"`
 }
 
 type reply struct {
@@ -354,6 +355,8 @@ func send(ctx context.Context, r request) error {
 		}
 		defer sender.Close(context.Background())
 		return sender.Send(ctx, am)
+	case "kafka":
+		return kafkaSend(ctx, r, msg)
 	}
 	return fmt.Errorf("unknown proto %q", r.Proto)
 }
@@ -477,6 +480,8 @@ func handle(r request) {
 			return
 		}
 		answer(reply{ID: r.ID, Event: w})
+	case "recv_all":
+		answerRecvAll(ctx, r)
 	default:
 		answer(reply{ID: r.ID, Error: "unknown op " + r.Op})
 	}

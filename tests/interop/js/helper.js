@@ -1,13 +1,15 @@
 // The JavaScript side of the interop suite: one long-lived process reading cases as JSON lines
 // on stdin and answering each with one JSON line on stdout. Messages are written and read by the
 // official `cloudevents` package's HTTP binding (binary: ce- headers; structured: JSON format),
-// the closest binding it has to the ce- headers eventbus puts on NATS messages.
+// the closest binding it has to the ce- headers eventbus puts on NATS messages; requests with
+// "proto": "kafka" go through a Kafka broker with its Kafka binding (kafka.js).
 //
 // {"id": 1, "op": "encode", "mode": "binary"|"structured", "event": {...}} -> {"id": 1, "headers": {...}, "body_base64": "..."}
 // {"id": 1, "op": "decode", "headers": {...}, "body_base64": "..."}          -> {"id": 1, "event": {...}}
 "use strict";
 const readline = require("readline");
 const { CloudEvent, HTTP } = require("cloudevents");
+const kafka = require("./kafka");
 
 const CONTEXT = ["specversion", "id", "source", "type", "subject", "dataschema", "datacontenttype", "time"];
 
@@ -90,8 +92,19 @@ lines.on("line", (line) => {
   let request = { id: -1 };
   try {
     request = JSON.parse(line);
+    if (request.proto === "kafka") { // through a Kafka broker, asynchronously: kafka.js
+      const id = request.id;
+      kafka.handle(request, toSdk, fromSdk).then(
+        (reply) => process.stdout.write(JSON.stringify({ id, ...reply }) + "\n"),
+        (error) => process.stdout.write(JSON.stringify({ id, error: String(error && error.message ? error.message : error) }) + "\n"),
+      );
+      return;
+    }
     process.stdout.write(JSON.stringify({ id: request.id, ...handle(request) }) + "\n");
   } catch (error) {
     process.stdout.write(JSON.stringify({ id: request.id, error: String(error && error.message ? error.message : error) }) + "\n");
   }
+});
+lines.on("close", () => {
+  kafka.close().finally(() => process.exit(0));
 });

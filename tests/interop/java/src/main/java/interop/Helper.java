@@ -27,7 +27,8 @@ import org.apache.qpid.proton.message.Message;
  * The Java side of the interop suite: one long-lived process reading cases as JSON lines on stdin
  * and answering each with one JSON line on stdout. Events are written and read by the official
  * io.cloudevents SDK: its HTTP binding (ce- headers, the closest it has to eventbus's NATS
- * headers) and its AMQP binding (Proton-J messages, handed over as encoded AMQP bytes).
+ * headers), its AMQP binding (Proton-J messages, handed over as encoded AMQP bytes) and its
+ * Kafka binding through a real broker (see {@link KafkaOps}).
  *
  * <pre>
  * {"id":1,"op":"encode","proto":"http"|"amqp","mode":"binary"|"structured","event":{...}}
@@ -37,7 +38,7 @@ import org.apache.qpid.proton.message.Message;
  * </pre>
  */
 public final class Helper {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper();
   private static final Base64.Encoder B64 = Base64.getEncoder();
   private static final Base64.Decoder UNB64 = Base64.getDecoder();
 
@@ -66,6 +67,10 @@ public final class Helper {
     String op = request.path("op").asText();
     String proto = request.path("proto").asText();
     boolean structured = "structured".equals(request.path("mode").asText());
+    if ("kafka".equals(proto)) { // send / recv_all through a Kafka broker: KafkaOps
+      KafkaOps.handle(request, reply);
+      return;
+    }
     if ("encode".equals(op)) {
       CloudEvent event = toSdk(request.get("event"));
       if ("http".equals(proto)) {
@@ -128,7 +133,7 @@ public final class Helper {
     }
   }
 
-  private static CloudEvent toSdk(JsonNode wire) {
+  static CloudEvent toSdk(JsonNode wire) {
     CloudEventBuilder b = CloudEventBuilder.v1();
     Iterator<Map.Entry<String, JsonNode>> fields = wire.get("attributes").fields();
     String contentType = null;
@@ -198,7 +203,7 @@ public final class Helper {
     return node;
   }
 
-  private static ObjectNode fromSdk(CloudEvent event) {
+  static ObjectNode fromSdk(CloudEvent event) {
     ObjectNode attributes = JSON.createObjectNode();
     attributes.set("specversion", typed("string", event.getSpecVersion().toString()));
     attributes.set("id", typed("string", event.getId()));
