@@ -55,7 +55,7 @@ def _compare_out(
     for case in KAFKA_CASES:
         record = by_id.get(case.event.id)
         if record is None:
-            why = "; ".join(errors) or "no record carried it"
+            why = "; ".join(dict.fromkeys(errors)) or "no record carried it"
             outcome[case.name] = [f"the SDK could not read it: {why}"]
             continue
         event: Wire = record["event"]
