@@ -47,6 +47,7 @@ from eventbus._errors import (
     EncodeError,
     EventBusError,
     EventLoopError,
+    IngressError,
     InvalidEventError,
     InvalidSchemaError,
     LimitExceededError,
@@ -118,6 +119,8 @@ from eventbus._rpc import (
     RequestStats,
     RequestTimeoutError,
 )
+from eventbus._webhooks._ingress import IngressApp, IngressResult
+from eventbus._webhooks._ingress_auth import IngressAuth, SharedSecret, StandardWebhooks
 from eventbus._wire._bindings import ContentMode, annotate, decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._format import from_json, from_json_batch, to_json, to_json_batch
@@ -172,6 +175,10 @@ __all__ = [
     "Idempotency",
     "IdempotencyStats",
     "IdempotencyStore",
+    "IngressApp",
+    "IngressAuth",
+    "IngressError",
+    "IngressResult",
     "InvalidEventError",
     "InvalidSchemaError",
     "JobCallback",
@@ -223,9 +230,11 @@ __all__ = [
     "SchemaValidationError",
     "SchemaValidator",
     "Semantic",
+    "SharedSecret",
     "SqliteIdempotencyStore",
     "SqliteJobStore",
     "SqliteOutbox",
+    "StandardWebhooks",
     "StoreError",
     "SubscribeOptions",
     "Subscription",

@@ -23,7 +23,8 @@ the subclass inherits it too, so ``except ValueError`` keeps working::
     ├── StoreError                              an idempotency store or outbox database failed
     │   └── ClaimLostError                      the handler no longer holds its idempotency claim
     ├── WebhookError                            webhooks: endpoints, delivery, signatures
-    │   └── WebhookSignatureError (ValueError)  a Standard Webhooks signature does not verify
+    │   ├── WebhookSignatureError (ValueError)  a Standard Webhooks signature does not verify
+    │   └── IngressError                        the HTTP ingress refuses a request (HTTP status)
     └── ContractError                           contracts: registry, schemas, compatibility
         ├── SchemaValidationError (ValueError)  data breaks its schema; lists every Violation
         ├── UnknownSchemaError (LookupError)    a type, version or dataschema not in the registry
@@ -52,6 +53,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "EventBusError",
+    "IngressError",
     "InvalidEventError",
     "InvalidSchemaError",
     "LimitExceededError",
@@ -301,6 +303,25 @@ class WebhookSignatureError(WebhookError, ValueError):
         self.problem: WebhookSignatureProblem = problem
         self.header = header
         super().__init__(f"{header}: {message}")
+
+
+class IngressError(WebhookError):
+    """The HTTP ingress refuses a request; the answer it sends.
+
+    ``status``: the HTTP status (400 invalid event, 401 not authentic, 403 origin not allowed,
+    409 the same delivery is being handled, 413 too large, 415 not a CloudEvent, 503 the broker
+    did not store it: send again). ``code``: a stable token (``invalid-event``,
+    ``signature-no-match``, ``token-mismatch``, ``too-large``, ``not-stored``...). ``where``:
+    the header, attribute or member concerned, when there is one. The text never contains a
+    secret.
+    """
+
+    def __init__(self, message: str, *, status: int, code: str, where: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.where = where
+        self.detail = message
+        super().__init__(f"{status} {code}: {message}")
 
 
 # -- contracts ---------------------------------------------------------------------------------
