@@ -147,10 +147,7 @@ async def test_sdk_binary_and_structured_requests_are_stored(
 ) -> None:
     binary = sdk_event()
     structured = sdk_event()
-    for event, message in (
-        (binary, sdk_http.to_binary(binary, FMT)),
-        (structured, sdk_http.to_structured(structured, FMT)),
-    ):
+    for message in (sdk_http.to_binary(binary, FMT), sdk_http.to_structured(structured, FMT)):
         response = await client.post(
             "/signed/", content=message.body, headers=signed(message.body, message.headers)
         )
