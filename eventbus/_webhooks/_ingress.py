@@ -25,6 +25,7 @@ from eventbus._errors import (
     EncodeError,
     IngressError,
     LimitExceededError,
+    PublishError,
     StoreError,
 )
 from eventbus._idempotency._store import ClaimStatus, IdempotencyStore, MemoryIdempotencyStore
@@ -218,8 +219,11 @@ class IngressApp:
             raise IngressError(str(exc), status=400, code="invalid-channel", where="type") from exc
         except EncodeError as exc:
             raise IngressError(str(exc), status=400, code="invalid-data", where="data") from exc
+        except PublishError as exc:
+            code = "not-stored" if exc.outcome == PublishError.NOT_STORED else "publish-unknown"
+            raise self._unavailable(code, str(exc)) from exc
         except AdapterError as exc:
-            raise self._unavailable("not-stored", str(exc)) from exc
+            raise self._unavailable("broker-unavailable", str(exc)) from exc
 
     def _unavailable(self, code: str, message: str) -> IngressError:
         return IngressError(message, status=503, code=code)

@@ -9,9 +9,11 @@ fault injection in your own tests, use ``memory://NAME?seed=...`` with ``duplica
 ``reorder``, ``crash_before_ack`` and ``slow`` (see the memory adapter docs). ``BasicAdapter``
 (``basic://NAME``): a broker without native retry features, so tests run the bus's fallbacks
 (local attempt counting, sleep-then-nack, dead letters by publishing, in-process retry), with
-injectable publish failures.
+injectable publish failures. ``serve_asgi``: an ASGI app (an ``IngressApp``) under a real
+uvicorn server on a free port.
 """
 
+from eventbus.testing._asgi import serve_asgi
 from eventbus.testing._basic import BasicAdapter, register_basic_adapter
 from eventbus.testing._capture import PublishedEvents
 from eventbus.testing._conformance import AdapterConformance, run, wait_until
@@ -25,6 +27,7 @@ __all__ = [
     "PublishedEvents",
     "register_basic_adapter",
     "run",
+    "serve_asgi",
     "unavailable",
     "wait_until",
 ]

@@ -22,7 +22,7 @@ import pytest_asyncio
 from cloudevents.core.bindings import http as sdk_http
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from ingress_helpers import Collector, serve
+from ingress_helpers import Collector
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -38,6 +38,7 @@ from eventbus import (
     to_http,
     to_http_batch,
 )
+from eventbus.testing import serve_asgi
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -100,7 +101,7 @@ async def world() -> AsyncIterator[World]:
             "open": IngressApp(bus, auth=None, max_body=2048, publish_timeout=0.5),
         }
         site = Starlette(routes=[Mount(f"/{name}", app=app) for name, app in apps.items()])
-        async with serve(site) as url:
+        async with serve_asgi(site) as url:
             w = World(url, bus, gate, seen)
             w.apps = apps
             yield w
