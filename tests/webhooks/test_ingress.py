@@ -343,3 +343,33 @@ async def test_a_refusing_or_silent_broker_gets_503_and_the_retry_is_stored_once
     again = await client.post("/open/", content=body, headers=headers)
     assert again.json()["duplicates"] == 1
     assert [e.id for e in await world.stored()] == [event.id]
+
+
+async def test_the_body_limit_stops_reading(world: World) -> None:
+    """Called as an ASGI server calls it: a declared size over the limit is refused before any
+    body is read, and an undeclared endless body is cut off once the limit is passed."""
+    app = world.apps["open"]
+    headers, _ = to_http(Event(type=TYPE, source="/endless", data=1))
+    raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+    reads = 0
+
+    async def endless() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0)  # a server's receive suspends: a timeout can cut a runaway loop
+        return {"type": "http.request", "body": b"x" * 512, "more_body": True}
+
+    answers: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        answers.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": raw_headers, "query_string": b""}
+    await asyncio.wait_for(app(scope, endless, send), 10)
+    assert answers[0]["status"] == 413
+    assert reads == 5  # 2048 bytes allowed: the fifth chunk passes the limit
+    answers.clear()
+    reads = 0
+    declared = [*raw_headers, (b"content-length", b"999999")]
+    await app({**scope, "headers": declared}, endless, send)
+    assert (answers[0]["status"], reads) == (413, 0)
