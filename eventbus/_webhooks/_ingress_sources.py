@@ -9,7 +9,9 @@ Requests come in four shapes:
   and a body that is not a CloudEvents format.
 - **Google Pub/Sub push, unwrapped** with metadata written: the raw data as the body, the
   attributes as headers (``ce-id: ...`` as Pub/Sub holds them, no percent-encoding) and the
-  metadata as ``x-goog-pubsub-*`` headers.
+  metadata as ``x-goog-pubsub-*`` headers. The ``ce-`` headers are the attributes read;
+  ``Content-Type`` is not (Pub/Sub may set its own), so a structured-mode message is read
+  from its JSON body, as the ``"pubsub"`` binding reads a body-only JSON object.
 - **Eventarc**: a CloudEvent of type ``google.cloud.pubsub.topic.v1.messagePublished`` whose
   data is ``MessagePublishedData`` (the wrapped push body).
 
@@ -122,7 +124,7 @@ def from_pubsub_message(message: Mapping[str, Any], where: str) -> Event[Any]:
 def _unwrapped_push(headers: Mapping[str, bytes], body: bytes) -> Event[Any]:
     attributes: dict[str, str] = {}
     for name, value in headers.items():
-        if name[:3] == "ce-" or name == "content-type":
+        if name[:3] == "ce-":
             try:
                 attributes[name] = value.decode("utf-8")
             except UnicodeDecodeError:
