@@ -308,12 +308,12 @@ class WebhookSignatureError(WebhookError, ValueError):
 class IngressError(WebhookError):
     """The HTTP ingress refuses a request; the answer it sends.
 
-    ``status``: the HTTP status (400 invalid event, 401 not authentic, 403 origin not allowed,
-    409 the same delivery is being handled, 413 too large, 415 not a CloudEvent, 503 the broker
-    did not store it: send again). ``code``: a stable token (``invalid-event``,
-    ``signature-no-match``, ``token-mismatch``, ``too-large``, ``not-stored``...). ``where``:
-    the header, attribute or member concerned, when there is one. The text never contains a
-    secret.
+    ``status``: the HTTP status (400 invalid event, 401 not authentic, 405 wrong method, 409 the
+    same delivery is being handled, 413 too large, 415 not a CloudEvent, 503 the broker did not
+    acknowledge it: send again). ``code``: a stable token (``invalid-event``,
+    ``signature-no-match``, ``token-mismatch``, ``too-large``, ``not-stored``,
+    ``publish-unknown``... see docs/ingress.md). ``where``: the header, attribute or member
+    concerned, when there is one. The text never contains a secret.
     """
 
     def __init__(self, message: str, *, status: int, code: str, where: str | None = None) -> None:

@@ -28,9 +28,12 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from eventbus import (
+    ClaimStatus,
     Event,
     EventBus,
     IngressApp,
+    IngressError,
+    MemoryIdempotencyStore,
     Middleware,
     PublishError,
     SharedSecret,
@@ -38,6 +41,7 @@ from eventbus import (
     to_http,
     to_http_batch,
 )
+from eventbus.adapter import broker_dedupe_id
 from eventbus.testing import serve_asgi
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -373,3 +377,61 @@ async def test_the_body_limit_stops_reading(world: World) -> None:
     declared = [*raw_headers, (b"content-length", b"999999")]
     await app({**scope, "headers": declared}, endless, send)
     assert (answers[0]["status"], reads) == (413, 0)
+
+
+async def test_as_the_top_level_app_it_opens_and_closes_its_bus() -> None:
+    bus = EventBus("memory://")
+    app = IngressApp(bus, auth=None)
+    headers, body = to_http(Event(type=TYPE, source="/lifespan", data=1))
+    async with serve_asgi(app) as url, httpx.AsyncClient(base_url=url) as http:  # no lifespan
+        closed = await http.post("/", content=body, headers=headers)
+        assert (closed.status_code, closed.json()["error"]) == (503, "bus-closed")
+    async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url) as http:
+        assert bus.is_open
+        assert (await http.post("/", content=body, headers=headers)).status_code == 200
+    assert not bus.is_open
+
+
+async def test_receive_raises_typed_errors_for_other_frameworks() -> None:
+    """``IngressApp.receive`` is the ASGI-free core: the same answers, as IngressError."""
+    async with EventBus("memory://?max_message_bytes=300") as bus:
+        store = MemoryIdempotencyStore()
+        app = IngressApp(bus, auth=None, dedupe=store)
+        event = Event(type=TYPE, source="/direct", data=1)
+        headers, body = to_http(event)
+        raw = {k: v.encode() for k, v in headers.items()}
+        busy = "ingress:event:" + broker_dedupe_id(event.source, event.id)
+        assert await store.claim(busy, "another-request", 30) is ClaimStatus.CLAIMED
+        with pytest.raises(IngressError) as info:
+            await app.receive(raw, body)
+        assert (info.value.status, info.value.code, info.value.where) == (409, "in-progress", "id")
+        await store.release(busy, "another-request")
+        assert (await app.receive(raw, body)).accepted == 1
+
+        big_headers, big_body = to_http(Event(type=TYPE, source="/direct", data="x" * 400))
+        with pytest.raises(IngressError) as info:
+            await app.receive({k: v.encode() for k, v in big_headers.items()}, big_body)
+        assert (info.value.status, info.value.code) == (413, "broker-limit")
+
+        push = b'{"message": {"data": "", "attributes": {}}, "subscription": "projects/p/subscriptions/s"}'
+        no_pubsub = IngressApp(bus, auth=None, pubsub=False)
+        with pytest.raises(IngressError) as info:
+            await no_pubsub.receive({"content-type": b"application/json"}, push)
+        assert (info.value.status, info.value.code) == (415, "unsupported-media-type")
+        eventarc = Event(
+            type="google.cloud.pubsub.topic.v1.messagePublished", source="/eventarc", data={}
+        )
+        headers, body = to_http(eventarc)
+        raw = {k: v.encode() for k, v in headers.items()}
+        assert (await no_pubsub.receive(raw, body)).shape == "binary"  # published as it is
+        with pytest.raises(IngressError) as info:
+            await app.receive(raw, body)  # pubsub=True: it must hold MessagePublishedData
+        assert (info.value.status, info.value.where) == (400, "data")
+
+
+async def test_repeated_and_malformed_headers_are_400(client: httpx.AsyncClient) -> None:
+    headers, body = to_http(Event(type=TYPE, source="/rep", data=1))
+    repeated = [*headers.items(), ("ce-id", "other")]
+    response = await client.post("/open/", content=body, headers=repeated)
+    assert (response.status_code, response.json()["error"]) == (400, "repeated-header")
+    assert response.json()["where"] == "ce-id"
