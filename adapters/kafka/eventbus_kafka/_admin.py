@@ -61,9 +61,13 @@ async def result(future: Future[T]) -> T:
     return await asyncio.wrap_future(future)
 
 
-async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
+_NO_LEADERS = frozenset({KafkaError._NOENT})
+
+
+async def _patiently(call: Callable[[], Awaitable[T]], also: frozenset[int] = frozenset()) -> T:
     """``call()`` again while the cluster answers "not ready yet" (right after a topic was
-    created, or the first time a group coordinator loads), for up to ``_PATIENCE`` seconds."""
+    created, or the first time a group coordinator loads), for up to ``_PATIENCE`` seconds.
+    ``also``: more error codes that mean "not ready yet" for this call."""
     deadline = time.monotonic() + _PATIENCE
     pause = 0.05
     while True:
@@ -71,7 +75,8 @@ async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
             return await call()
         except KafkaException as exc:
             error = kafka_error(exc)
-            if error is None or error.code() not in _TRANSIENT or time.monotonic() > deadline:
+            transient = error is not None and (error.code() in _TRANSIENT or error.code() in also)
+            if not transient or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, 1.0)
@@ -176,7 +181,9 @@ class Admin:
             return out
 
         try:
-            return await _patiently(read)
+            # Right after a topic was created its partitions may have no leader yet: librdkafka
+            # then answers _NOENT ("No leaders found") rather than LEADER_NOT_AVAILABLE.
+            return await _patiently(read, also=_NO_LEADERS)
         except KafkaException as exc:
             raise translate(exc, "reading end offsets", self._scrub) from exc
 
