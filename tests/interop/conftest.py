@@ -3,7 +3,6 @@ registries, see builds.py) and the real brokers the adapters' own tests use."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ for folder in (
 
 import builds  # noqa: E402
 from interop_lib import Helper  # noqa: E402
-from kafka_launcher import KafkaServer, KafkaUnavailable  # noqa: E402
+from kafka_launcher import KafkaServer, KafkaUnavailable, shared_server  # noqa: E402
 from nats_launcher import NatsServer  # noqa: E402
 from pstest_launcher import PstestServer  # noqa: E402
 from sb_broker import ServiceBusTestBroker  # noqa: E402
@@ -77,18 +76,11 @@ def interop_sb() -> Iterator[ServiceBusTestBroker]:
 
 
 @pytest.fixture(scope="session")
-def interop_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
-    """One Kafka 4.x broker (KRaft) for every Kafka row, started with the Kafka adapter tests'
-    launcher (``EVENTBUS_KAFKA_BOOTSTRAP=host:port``: a broker already running)."""
-    running = os.environ.get("EVENTBUS_KAFKA_BOOTSTRAP")
-    if running:
-        yield KafkaServer.running(running)
-        return
+def interop_kafka(tmp_path_factory: pytest.TempPathFactory) -> KafkaServer:
+    """The Kafka adapter tests' broker (Kafka 4.x, KRaft): one per test process, whichever suite
+    asks first starts it (kafka_launcher.shared_server)."""
     try:
-        server = KafkaServer(tmp_path_factory.mktemp("interop-kafka")).start()
+        return shared_server(lambda: tmp_path_factory.mktemp("kafka"))
     except KafkaUnavailable as exc:
         unavailable(str(exc))  # fails under CI, skips elsewhere
-    try:
-        yield server
-    finally:
-        server.stop()
+        raise

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from kafka_launcher import KafkaServer, KafkaUnavailable
+from kafka_launcher import KafkaServer, KafkaUnavailable, shared_server
 
 from eventbus.testing import unavailable
 
 
 @pytest.fixture(scope="session")
-def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
-    """A single-node Kafka 4.x broker on free ports with a temporary log directory (or, with
-    ``EVENTBUS_KAFKA_BOOTSTRAP=host:port`` set while developing, a broker already running)."""
-    running = os.environ.get("EVENTBUS_KAFKA_BOOTSTRAP")
-    if running:
-        yield KafkaServer.running(running)
-        return
+def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> KafkaServer:
+    """A single-node Kafka 4.x broker on free ports with a temporary log directory, one per test
+    process (the interop suite's Kafka rows use the same one; ``EVENTBUS_KAFKA_BOOTSTRAP=
+    host:port`` while developing: a broker already running)."""
     try:
-        server = KafkaServer(tmp_path_factory.mktemp("kafka")).start()
+        return shared_server(lambda: tmp_path_factory.mktemp("kafka"))
     except KafkaUnavailable as exc:
         unavailable(str(exc))  # fails under CI, skips elsewhere
-    try:
-        yield server
-    finally:
-        server.stop()
+        raise

@@ -10,6 +10,7 @@ Java 17. ``sasl_users`` adds a SASL_PLAINTEXT listener with PLAIN and SCRAM-SHA-
 
 from __future__ import annotations
 
+import atexit
 import base64
 import os
 import shutil
@@ -17,10 +18,18 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["KAFKA_DIR", "KafkaServer", "KafkaUnavailable", "fetch_kafka", "free_port"]
+__all__ = [
+    "KAFKA_DIR",
+    "KafkaServer",
+    "KafkaUnavailable",
+    "fetch_kafka",
+    "free_port",
+    "shared_server",
+]
 
 KAFKA_DIR = Path(__file__).resolve().parent / "kafka-server"
 LIB = KAFKA_DIR / "build" / "lib"
@@ -207,3 +216,21 @@ class KafkaServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+_SHARED: list[KafkaServer] = []
+
+
+def shared_server(workdir: Callable[[], Path]) -> KafkaServer:
+    """The test process's one plain broker, shared by the Kafka adapter tests and the interop
+    suite: started on first use in ``workdir()``, stopped when the process exits (or, with
+    ``EVENTBUS_KAFKA_BOOTSTRAP=host:port`` set while developing, a broker already running)."""
+    if not _SHARED:
+        running = os.environ.get("EVENTBUS_KAFKA_BOOTSTRAP")
+        if running:
+            _SHARED.append(KafkaServer.running(running))
+        else:
+            server = KafkaServer(workdir()).start()
+            atexit.register(server.stop)
+            _SHARED.append(server)
+    return _SHARED[0]
