@@ -1,11 +1,11 @@
 """Build the interop suite's helper programs from their registries into ``tests/_build/interop``.
 
-- Go: ``tests/interop/go`` (go.mod pins cloudevents/sdk-go v2 and its protocol modules), built with
-  ``go build`` (modules from the Go module proxy);
-- JavaScript: ``tests/interop/js`` (package.json pins the ``cloudevents`` package), installed with
-  ``npm install`` into a copy of the folder;
-- Java: ``tests/interop/java`` (pom.xml pins io.cloudevents), built with ``mvn package`` (Maven
-  Central) into a copy of the folder.
+- Go: ``tests/interop/go`` (go.mod pins cloudevents/sdk-go v2 and its protocol modules, IBM/sarama
+  for Kafka), built with ``go build`` (modules from the Go module proxy);
+- JavaScript: ``tests/interop/js`` (package.json pins the ``cloudevents`` package and kafkajs),
+  installed with ``npm ci`` into a copy of the folder;
+- Java: ``tests/interop/java`` (pom.xml pins io.cloudevents and kafka-clients), built with
+  ``mvn package`` (Maven Central) into a copy of the folder.
 
 Each build is keyed by a hash of its sources and done once; ``python tests/interop/builds.py``
 builds all three (scripts/test.sh runs it before pytest), the fixtures call the same functions
