@@ -24,11 +24,11 @@ from eventbus._wire._event import Event
 __all__ = ["JobChecks"]
 
 
-def _run(coro: Any, timeout: float = 120.0) -> Any:
+def _run(coro: Any, timeout: float = 300.0) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-async def _until(predicate: Any, what: str, timeout: float = 30.0) -> None:
+async def _until(predicate: Any, what: str, timeout: float = 90.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
@@ -99,7 +99,7 @@ class JobChecks:
                     Event(type=kind, source="/c", data=2), key=f"{prefix}-2"
                 )
                 assert again.id == submitted[2].id
-                done = [await client.wait(s.id, timeout=60) for s in submitted]
+                done = [await client.wait(s.id, timeout=150) for s in submitted]
                 assert [d.state for d in done] == [
                     JobState.SUCCEEDED,
                     JobState.FAILED,
@@ -156,7 +156,7 @@ class JobChecks:
                 await _until(lambda: to_cancel.id in running, "the job to start")
                 assert (await client.cancel(to_cancel.id)).state is JobState.CANCELLED
                 await _until(lambda: to_cancel.id in stopped, "the handler to stop")
-                expired = await client.wait(to_expire.id, timeout=60)
+                expired = await client.wait(to_expire.id, timeout=150)
                 assert expired.state is JobState.EXPIRED
                 assert (await client.status(to_cancel.id)).state is JobState.CANCELLED
                 await worker_store.close()
