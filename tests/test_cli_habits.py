@@ -179,6 +179,7 @@ BAD_ARGUMENTS: list[tuple[list[str], str]] = [
         ["webhooks", "deliver", "--bus", "memory://", "--breaker-threshold", "0"],
         "--breaker-threshold",
     ),
+    (["webhooks", "deliver", "--bus", "memory://", "--smtp", "mailhost"], "--smtp"),
     (["frobnicate"], "frobnicate"),
 ]
 

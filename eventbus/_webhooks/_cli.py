@@ -70,6 +70,13 @@ def _network(text: str) -> str:
     return text
 
 
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
 def add_parser(sub: Any) -> None:
     hooks = sub.add_parser("webhooks", help="webhook endpoints: add, list, test, replay, deliver")
     commands = hooks.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
@@ -150,6 +157,14 @@ def add_parser(sub: Any) -> None:
     deliver = command("deliver", "run the delivery consumers until interrupted", endpoint=False)
     deliver.add_argument("--bus", required=True, help="the broker URL")
     deliver.add_argument("--allow", action="append", default=[], type=_network, help="as for add")
+    deliver.add_argument(
+        "--smtp",
+        type=_host_port,
+        help="deliver mailto: endpoints through this SMTP server (HOST:PORT); the login is "
+        "--smtp-user with the password in $EVENTBUS_SMTP_PASSWORD",
+    )
+    deliver.add_argument("--smtp-from", default="eventbus@localhost", help="the From address")
+    deliver.add_argument("--smtp-user", help="the SMTP login (password: $EVENTBUS_SMTP_PASSWORD)")
     deliver.add_argument(
         "--breaker-threshold",
         type=_count,
@@ -268,14 +283,31 @@ async def _replay(args: argparse.Namespace, hooks: Any) -> int:
 async def _deliver(args: argparse.Namespace) -> int:
     from eventbus._bus._eventbus import EventBus
     from eventbus._webhooks._delivery import WebhookDelivery
+    from eventbus._webhooks._sinks import HttpSink
+    from eventbus._webhooks._smtp import SmtpSink
+    from eventbus._webhooks._ssrf import DestinationGuard
     from eventbus._webhooks._store import open_endpoint_store
 
     store = open_endpoint_store(args.store)
+    sinks: list[Any] = []
     try:
         async with EventBus(args.bus) as bus:
+            sinks.append(HttpSink(DestinationGuard(args.allow)))
+            if args.smtp is not None:
+                host, port = args.smtp
+                sinks.append(
+                    SmtpSink(
+                        host,
+                        port,
+                        sender=args.smtp_from,
+                        username=args.smtp_user,
+                        password=os.environ.get("EVENTBUS_SMTP_PASSWORD"),
+                    )
+                )
             delivery = WebhookDelivery(
                 bus,
                 store,
+                sinks=sinks,
                 allow=args.allow,
                 refresh=args.refresh,
                 ack_wait=args.ack_wait,
@@ -294,6 +326,8 @@ async def _deliver(args: argparse.Namespace) -> int:
                 )
                 await stop.wait()
     finally:
+        for sink in sinks:
+            await sink.close()
         await store.close()
     return 0
 

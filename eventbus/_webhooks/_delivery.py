@@ -70,9 +70,10 @@ class _Runner:
     pacer: _Pacer
     subscriptions: list[Subscription] = field(default_factory=list)
 
-    def shape(self) -> tuple[Any, ...]:
-        e = self.endpoint
-        return (e.event_types, e.schedule, e.timeout)
+
+def _shape(e: Endpoint) -> tuple[Any, ...]:
+    """What the consumers are built from: a change restarts them."""
+    return (e.event_types, e.schedule, e.timeout, e.rate_limit)
 
 
 def _is_failure(exc: BaseException) -> bool:
@@ -183,11 +184,7 @@ class WebhookDelivery:
                 await self._stop_endpoint(endpoint_id)
             for endpoint_id, endpoint in wanted.items():
                 runner = self._runners.get(endpoint_id)
-                if runner is not None and runner.shape() == (
-                    endpoint.event_types,
-                    endpoint.schedule,
-                    endpoint.timeout,
-                ):
+                if runner is not None and _shape(runner.endpoint) == _shape(endpoint):
                     runner.endpoint = endpoint  # url, secrets, mode: used from the next send
                     continue
                 if runner is not None:

@@ -18,6 +18,7 @@ from eventbus.webhooks import (
     Endpoint,
     WebhookDelivery,
     Webhooks,
+    WebhookSecret,
 )
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -235,6 +236,24 @@ async def test_disable_enable_and_endpoint_changes_are_picked_up(
     assert delivery.endpoints == [endpoint.id]
     await bus.publish(order())
     await receiver.wait_answered(path, 1)
+
+
+async def test_a_rotated_secret_is_used_from_the_next_request(
+    receiver: Receiver, path: str, hooks: Webhooks, bus: EventBus, delivery: WebhookDelivery
+) -> None:
+    endpoint = await hooks.add(receiver.url(path), "com.shop.order.placed")
+    await delivery.start()
+    await bus.publish(order(1))
+    await receiver.wait_answered(path, 1)
+    new = WebhookSecret.generate()
+    await hooks.store.update(endpoint.with_changes(secrets=(endpoint.secrets[0], new)))
+    await delivery.refresh()
+    await bus.publish(order(2))
+    first, second = await receiver.wait_answered(path, 2)
+    assert first.headers["webhook-signature"].count("v1,") == 1
+    assert second.headers["webhook-signature"].count("v1,") == 2
+    Webhook(new.reveal()).verify(second.body, second.headers, json_parse=False)
+    Webhook(endpoint.secrets[0].reveal()).verify(second.body, second.headers, json_parse=False)
 
 
 async def test_secrets_stay_out_of_logs_and_reprs(
