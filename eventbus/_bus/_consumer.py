@@ -22,7 +22,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,15 +145,17 @@ class Subscription:
         self._renew_every = (
             spec.ack_wait / 3 if self._plan.renews_locks and spec.ack_wait > 0 else 0.0
         )
-        self._active: dict[Delivery, float] = {}
         self._renewer: asyncio.Task[None] | None = None
         self._decode = decoder(runtime.binding)
         self._data_type = handler.data_type
+        # The pool times its deliveries only where locks are renewed (see _renew_locks).
         self._pool: WorkerPool[Delivery] = WorkerPool(
             spec.max_in_flight,
-            self._handle_renewing if self._renew_every else self._handle,
+            self._handle,
             name=f"eventbus:{pattern}",
+            track=bool(self._renew_every),
         )
+        self._ready: asyncio.Future[None] | None = None  # done: what a fast _deliver returns
         self._adapter_sub: AdapterSubscription | None = None
         self._started: asyncio.Future[None] | None = None
         self._closing = False
@@ -251,8 +253,11 @@ class Subscription:
     # -- lifecycle driven by the bus ----------------------------------------------------------
 
     async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
         if self._started is None:
-            self._started = asyncio.get_running_loop().create_future()
+            self._started = loop.create_future()
+        self._ready = loop.create_future()
+        self._ready.set_result(None)
         try:
             self._adapter_sub = await self._rt.adapter.subscribe(self.spec, self._deliver)
         except BaseException as exc:
@@ -271,7 +276,7 @@ class Subscription:
         while True:
             await asyncio.sleep(every)
             cutoff = time.monotonic() - every
-            for delivery, started in list(self._active.items()):
+            for delivery, started in list(self._pool.busy.items() if self._pool.busy else ()):
                 if started <= cutoff:
                     try:
                         await delivery.extend()
@@ -301,7 +306,20 @@ class Subscription:
         """The adapter's client dropped ``count`` messages of this subscription (it logs why)."""
         self.stats.dropped += count
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    def _deliver(self, delivery: Delivery) -> Awaitable[None]:
+        """What the adapter awaits: done at once when the pool has room (no coroutine is made
+        for the usual delivery), else ``_deliver_waiting``."""
+        ready = self._ready
+        if (
+            ready is not None
+            and self._running.is_set()
+            and not self._closing
+            and self._pool.offer(delivery)
+        ):
+            return ready
+        return self._deliver_waiting(delivery)
+
+    async def _deliver_waiting(self, delivery: Delivery) -> None:
         if not self._running.is_set():
             await self._running.wait()
         if self._closing:
@@ -311,13 +329,6 @@ class Subscription:
 
     async def _invoke(self, event: Event[Any], context: ConsumeContext) -> None:
         await self.handler.call(event, context)
-
-    async def _handle_renewing(self, delivery: Delivery) -> None:
-        self._active[delivery] = time.monotonic()
-        try:
-            await self._handle(delivery)
-        finally:
-            del self._active[delivery]
 
     async def _handle(self, delivery: Delivery) -> None:
         self.stats.received += 1

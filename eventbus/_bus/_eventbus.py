@@ -254,6 +254,9 @@ class EventBus:
             x is not None
             for x in (limits.max_message_bytes, limits.max_header_count, limits.max_header_bytes)
         )
+        # The usual case (memory, NATS): a size limit only, checked inline by _encode.
+        only_size = limits.max_header_count is None and limits.max_header_bytes is None
+        self._max_bytes = limits.max_message_bytes if only_size else None
 
     def _require_open(self) -> None:
         if self._state is not _State.OPEN:
@@ -331,7 +334,11 @@ class EventBus:
             message = self._to_message(event)
         else:
             message = self._wire.encoder_for(channel)(event)
-        if self._check_size:
+        max_bytes = self._max_bytes
+        if max_bytes is not None:
+            if message.size() > max_bytes:
+                self._check_limits(message)  # raises
+        elif self._check_size:
             self._check_limits(message)
         return channel, message
 

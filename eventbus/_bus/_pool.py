@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -21,7 +22,14 @@ log = logging.getLogger("eventbus")
 
 
 class WorkerPool(Generic[T]):
-    def __init__(self, size: int, process: Callable[[T], Awaitable[None]], name: str) -> None:
+    def __init__(
+        self,
+        size: int,
+        process: Callable[[T], Awaitable[None]],
+        name: str,
+        *,
+        track: bool = False,
+    ) -> None:
         self._size = size
         self._process = process
         self._name = name
@@ -35,10 +43,21 @@ class WorkerPool(Generic[T]):
         self._closed = False
         #: Items still held when the last ``drain`` timed out (their messages are redelivered).
         self.abandoned = 0
+        #: With ``track``: each item being processed and when (``time.monotonic()``) it started.
+        self.busy: dict[T, float] | None = {} if track else None
 
     @property
     def held(self) -> int:
         return self._held
+
+    def offer(self, item: T) -> bool:
+        """Queue ``item`` now if there is room (what ``put`` does without waiting); else False."""
+        if self._held >= self._size:
+            return False
+        self._held += 1
+        self._pending.append(item)
+        self._kick()
+        return True
 
     async def put(self, item: T) -> None:
         while self._held >= self._size:
@@ -67,18 +86,22 @@ class WorkerPool(Generic[T]):
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
-        pending = self._pending
+        pending, busy, clock = self._pending, self.busy, time.monotonic
         while True:
             self._kicked = False
             while pending:
                 item = pending.popleft()
                 if pending:
                     self._kick()  # let another worker take the next item if this one blocks
+                if busy is not None:
+                    busy[item] = clock()
                 try:
                     await self._process(item)
                 except Exception:  # the pipeline settles messages itself; never lose a worker
                     log.exception("eventbus: unexpected error processing a delivery")
                 finally:
+                    if busy is not None:
+                        busy.pop(item, None)
                     self._release()
             if self._closed:
                 return

@@ -204,43 +204,56 @@ class MemoryBroker:
             self._store(route, (message,), dedupe_window)
 
     def _store(self, route: _Route, messages: Sequence[Message], window: float) -> None:
-        stats = self.stats
-        queues = route.queues
-        now = 0.0
-        current = previous = _NO_IDS
+        """Put the batch, less publisher duplicates, into every queue of ``route``."""
         if window > 0:
-            now = monotonic()
-            if window > self._retention:
-                self._retention = window
-            seen = route.seen
-            if now - seen.started >= self._retention:
-                self._rotate(now)
-            current, previous = seen.current, seen.previous
+            messages = self._fresh(route, messages, window)
+            if not messages:
+                return
+        n = len(messages)
+        stats = self.stats
+        stats.published += n
+        queues = route.queues
+        if queues:
+            for queue in queues:
+                queue.put_many(messages)
+        else:
+            stats.unrouted += n
+
+    def _fresh(self, route: _Route, messages: Sequence[Message], window: float) -> list[Message]:
+        """``messages`` without those whose ``dedupe_id`` was seen within ``window`` seconds
+        (on this channel, or earlier in the batch)."""
+        now = monotonic()
+        if window > self._retention:
+            self._retention = window
+        seen = route.seen
+        if now - seen.started >= self._retention:
+            self._rotate(now)
+        current, previous = seen.current, seen.previous
+        fresh: list[Message] = []
+        dropped = 0
         for message in messages:
             dedupe_id = message.dedupe_id
-            if dedupe_id is not None and window > 0:
+            if dedupe_id is not None:
                 size = len(current)
                 first = current.setdefault(dedupe_id, now)
                 if len(current) == size:  # already seen in the current generation
                     if now - first < window:
-                        stats.deduplicated += 1
+                        dropped += 1
                         continue
                     current[dedupe_id] = now  # seen, but longer ago than this window
                 elif previous:
                     first = previous.get(dedupe_id, -math.inf)
                     if now - first < window:
                         current[dedupe_id] = first  # keep the first-seen time
-                        stats.deduplicated += 1
+                        dropped += 1
                         continue
-            stats.published += 1
+            fresh.append(message)
             if len(current) > MAX_IDS_PER_GENERATION:
-                route.seen.rotate(now, self._retention)
-                current, previous = route.seen.current, route.seen.previous
-            if queues:
-                for queue in queues:
-                    queue.put(message)
-            else:
-                stats.unrouted += 1
+                seen.rotate(now, self._retention)
+                current, previous = seen.current, seen.previous
+        if dropped:
+            self.stats.deduplicated += dropped
+        return fresh
 
     def _rotate(self, now: float) -> None:
         # Every channel at once (this runs about once per retention period), so that ids of a

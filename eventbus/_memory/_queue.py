@@ -22,6 +22,7 @@ import itertools
 import math
 import sys
 from collections import deque
+from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
 from time import monotonic
 from typing import TYPE_CHECKING
@@ -83,6 +84,17 @@ class Queue:
         self._count += 1
         if self._waiters:
             wake_one(self._waiters)
+
+    def put_many(self, messages: Sequence[Message]) -> None:
+        """``put`` each message, in order (one waiting pump woken per message)."""
+        self._ready.extend(messages)
+        self._count += len(messages)
+        waiters = self._waiters
+        if waiters:
+            for _ in range(len(messages)):
+                if not waiters:
+                    break
+                wake_one(waiters)
 
     async def wait_room(self) -> None:
         """Wait until the queue is below ``max_size`` (or closed)."""

@@ -427,8 +427,10 @@ def _decode_ce_fast(headers: Mapping[Any, Any], body: bytes, data_type: Any) -> 
     _set(event, "id", f.id)
     _set(event, "source", f.source)
     _set(event, "type", f.type)
-    _set(event, "subject", subject)
-    _set(event, "dataschema", schema)
+    if subject is not None:  # the template's are None
+        _set(event, "subject", subject)
+    if schema is not None:
+        _set(event, "dataschema", schema)
     if dct is None and data is not None:
         dct = OCTET_STREAM if type(data) is bytes else JSON_CONTENT_TYPE
     _set(event, "datacontenttype", dct)
@@ -534,7 +536,7 @@ def _own_structured(headers: Mapping[Any, Any]) -> bool:
 def _decode_ce(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
-        if _own_structured(headers):
+        if len(headers) <= 2 and _own_structured(headers):
             return from_json(body, data_type)
         fast = _decode_ce_fast(headers, body, data_type)
         return fast if fast is not None else _decode_ce_slow(headers, body, data_type)

@@ -30,6 +30,7 @@ U = TypeVar("U")
 
 JSON_CONTENT_TYPE = "application/json"
 OCTET_STREAM = "application/octet-stream"
+_force_setattr = msgspec.structs.force_setattr
 
 
 @lru_cache(maxsize=1024)
@@ -67,27 +68,27 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
         # Fast path: plain printable-ASCII attributes and string extensions (the usual event)
         # pass cheap C-level checks that imply every rule below; anything else is checked in
         # full by _validate. tests/wire/test_wire_fast_paths.py holds the two paths equal.
+        id_, source, type_ = self.id, self.source, self.type
         subject, ct, schema = self.subject, self.datacontenttype, self.dataschema
-        try:
-            joined = (
-                self.id
-                + self.source
-                + self.type
-                + ("" if subject is None else subject)
-                + ("" if ct is None else ct)
-                + ("" if schema is None else schema)
+        try:  # join takes only str (TypeError otherwise) and always makes a plain str
+            joined = "".join(
+                (
+                    id_,
+                    source,
+                    type_,
+                    "" if subject is None else subject,
+                    "" if ct is None else ct,
+                    "" if schema is None else schema,
+                )
             )
         except TypeError:  # some attribute is not a str
             self._validate()
             return
-        if type(joined) is not str:  # numbers added up: not strings either
-            self._validate()
-            return
         time, ext = self.time, self.extensions
         if not (
-            self.id
-            and self.source
-            and self.type
+            id_
+            and source
+            and type_
             and self.specversion == SPECVERSION
             and subject != ""
             and ct != ""
@@ -109,10 +110,15 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
             if not (names_ok and values.isascii() and values.isprintable()):
                 self._validate()
                 return
-            msgspec.structs.force_setattr(self, "extensions", dict(ext))
-        if ct is None and self.data is not None:
-            default = OCTET_STREAM if isinstance(self.data, bytes) else JSON_CONTENT_TYPE
-            msgspec.structs.force_setattr(self, "datacontenttype", default)
+            _force_setattr(self, "extensions", dict(ext))
+        if ct is None:
+            data = self.data
+            if data is not None:
+                _force_setattr(
+                    self,
+                    "datacontenttype",
+                    OCTET_STREAM if isinstance(data, bytes) else JSON_CONTENT_TYPE,
+                )
 
     def _validate(self) -> None:
         """Check every attribute; raise one InvalidEventError listing every problem."""
