@@ -336,7 +336,12 @@ class EventBus:
             message = self._wire.encoder_for(channel)(event)
         max_bytes = self._max_bytes
         if max_bytes is not None:
-            if message.size() > max_bytes:
+            headers = message.headers
+            try:  # Message.size, inline for str headers
+                size = len(message.body) + sum(map(len, headers)) + sum(map(len, headers.values()))  # type: ignore[arg-type]
+            except TypeError:
+                size = message.size()
+            if size > max_bytes:
                 self._check_limits(message)  # raises
         elif self._check_size:
             self._check_limits(message)

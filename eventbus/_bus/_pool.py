@@ -56,7 +56,8 @@ class WorkerPool(Generic[T]):
             return False
         self._held += 1
         self._pending.append(item)
-        self._kick()
+        if not self._kicked:
+            self._kick()
         return True
 
     async def put(self, item: T) -> None:
@@ -91,7 +92,7 @@ class WorkerPool(Generic[T]):
             self._kicked = False
             while pending:
                 item = pending.popleft()
-                if pending:
+                if pending and not self._kicked:
                     self._kick()  # let another worker take the next item if this one blocks
                 if busy is not None:
                     busy[item] = clock()

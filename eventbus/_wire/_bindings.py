@@ -161,29 +161,50 @@ def _unknown(binding: str) -> ConfigurationError:
 
 def _ce_attributes(event: Event[Any]) -> dict[str, str]:
     """Every attribute as ``ce-<name>`` -> canonical string."""
-    out = {
-        "ce-specversion": event.specversion,
-        "ce-id": event.id,
-        "ce-source": event.source,
-        "ce-type": event.type,
-    }
-    if event.datacontenttype is not None:
-        out["ce-datacontenttype"] = event.datacontenttype
-    if event.dataschema is not None:
-        out["ce-dataschema"] = event.dataschema
-    if event.subject is not None:
-        out["ce-subject"] = event.subject
-    time = event.time
-    if time is not None:
-        out["ce-time"] = format_time(time)
-    if event.extensions:
-        for name, value in event.extensions.items():
+    dct, schema, subject, time = event.datacontenttype, event.dataschema, event.subject, event.time
+    if dct is not None and schema is None and time is not None:  # the usual event: one literal
+        if subject is None:
+            out = {
+                "ce-specversion": event.specversion,
+                "ce-id": event.id,
+                "ce-source": event.source,
+                "ce-type": event.type,
+                "ce-datacontenttype": dct,
+                "ce-time": format_time(time),
+            }
+        else:
+            out = {
+                "ce-specversion": event.specversion,
+                "ce-id": event.id,
+                "ce-source": event.source,
+                "ce-type": event.type,
+                "ce-datacontenttype": dct,
+                "ce-subject": subject,
+                "ce-time": format_time(time),
+            }
+    else:
+        out = {
+            "ce-specversion": event.specversion,
+            "ce-id": event.id,
+            "ce-source": event.source,
+            "ce-type": event.type,
+        }
+        if dct is not None:
+            out["ce-datacontenttype"] = dct
+        if schema is not None:
+            out["ce-dataschema"] = schema
+        if subject is not None:
+            out["ce-subject"] = subject
+        if time is not None:
+            out["ce-time"] = format_time(time)
+    ext = event.extensions
+    if ext:
+        for name, value in ext.items():
             out["ce-" + name] = value if type(value) is str else to_canonical(value)
     return out
 
 
-def _ce_binary(event: Event[Any]) -> dict[str, HeaderValue]:
-    return cast("dict[str, HeaderValue]", _ce_attributes(event))
+_ce_binary: Final = cast("Callable[[Event[Any]], dict[str, HeaderValue]]", _ce_attributes)
 
 
 def _kafka_binary(event: Event[Any]) -> dict[str, HeaderValue]:
@@ -253,8 +274,21 @@ def encoder(
         binary = _binary_encoder(binding, amqp_prefix)
 
         def encode_binary(event: Event[Any]) -> Message:
-            body = _data_bytes(event.data, event.datacontenttype)
-            return Message(binary(event), body, _key(event), dedupe_id(event.source, event.id))
+            data, ctype, ext = event.data, event.datacontenttype, event.extensions
+            if ctype == JSON_CONTENT_TYPE and data is not None and not isinstance(data, bytes):
+                try:  # _data_bytes's fast path, inline
+                    body = _json_encode(data)
+                except (TypeError, ValueError, msgspec.EncodeError):
+                    body = encode_data(data, ctype)  # raises its EncodeError
+            else:
+                body = _data_bytes(data, ctype)
+            key = ext.get("partitionkey") if ext else None  # _key, inline
+            return Message(
+                binary(event),
+                body,
+                key if type(key) is str else None,
+                dedupe_id(event.source, event.id),
+            )
 
         return encode_binary
     fixed = _STRUCTURED_HEADERS.get(binding)

@@ -369,3 +369,18 @@ def test_structured_shortcut_agrees_with_the_slow_path(
     assert _decoded(lambda: decode(message, binding, data_type)) == _decoded(
         lambda: _decode_ce_slow(message.headers, message.body, data_type)
     )
+
+
+# -- ce- attribute headers: the one-literal shortcut for the usual event ------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(events())
+def test_ce_attribute_headers_equal_the_canonical_attributes_in_order(event: Event[Any]) -> None:
+    from eventbus._wire._bindings import _ce_attributes
+    from eventbus._wire._types import to_canonical
+
+    reference = {"ce-" + name: to_canonical(v) for name, v in event.attributes().items()}
+    got = _ce_attributes(event)
+    assert got == reference
+    assert list(got) == list(reference)  # the same header order, shortcut or not
