@@ -173,10 +173,14 @@ class MemoryBroker:
     def publish_nowait(
         self, channel: str, messages: Sequence[Message], dedupe_window: float
     ) -> bool:
-        """Store ``messages`` now, unless a matching queue is bounded: then return False."""
+        """Store ``messages`` now if every matching queue has room for all of them; else
+        store nothing and return False (``publish`` waits for room)."""
         route = self._routes.get(channel) or self._route(channel)
         if route.bounded:
-            return False
+            n = len(messages)
+            for queue in route.queues:
+                if queue.max_size - queue.depth < n:
+                    return False
         self._store(route, messages, dedupe_window)
         return True
 
@@ -188,12 +192,7 @@ class MemoryBroker:
     ) -> None:
         """Copy ``messages`` in order into every matching queue, waiting while one is full."""
         if self.publish_nowait(channel, messages, dedupe_window):
-            return
-        route = self._routes.get(channel) or self._route(channel)
-        n = len(messages)
-        if all(q.max_size - q.depth >= n for q in route.queues):
-            self._store(route, messages, dedupe_window)  # room for the whole batch everywhere
-            return
+            return  # room for the whole batch everywhere
         for message in messages:
             while True:
                 route = self._routes.get(channel) or self._route(channel)

@@ -117,3 +117,15 @@ def test_the_id_table_turns_over_within_a_batch(monkeypatch: pytest.MonkeyPatch)
     assert broker.publish_nowait("orders.placed", batch, 120.0)
     assert [m.body for m in queue.messages()] == [b"0", b"1", b"3", b"4", b"5", b"6"]
     assert (broker.stats.published, broker.stats.deduplicated) == (6, 1)
+
+
+def test_a_batch_goes_in_at_once_only_where_every_queue_has_room_for_all_of_it() -> None:
+    broker = MemoryBroker()
+    roomy = broker.group_queue("orders.placed", "roomy", 100)
+    tight = broker.group_queue("orders.placed", "tight", 3)
+    assert broker.publish_nowait("orders.placed", [Message({}, b"1"), Message({}, b"2")], 0.0)
+    two_more = [Message({}, b"3"), Message({}, b"4")]
+    assert not broker.publish_nowait("orders.placed", two_more, 0.0)  # tight has room for one
+    assert (roomy.depth, tight.depth, broker.stats.published) == (2, 2, 2)  # nothing stored
+    assert broker.publish_nowait("orders.placed", two_more[:1], 0.0)
+    assert (roomy.depth, tight.depth, broker.stats.published) == (3, 3, 3)
