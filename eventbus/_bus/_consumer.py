@@ -141,7 +141,7 @@ class Subscription:
         self._direct = handler.direct if self._call == self._invoke else None
 
         self._local_attempts: OrderedDict[tuple[str, str], int] = OrderedDict()  # (source, id)
-        # Lock renewal: deliveries being handled and when they started (only when renewing).
+        # Lock renewal (where the adapter renews locks): how often; the pool times deliveries.
         self._renew_every = (
             spec.ack_wait / 3 if self._plan.renews_locks and spec.ack_wait > 0 else 0.0
         )
