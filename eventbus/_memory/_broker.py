@@ -29,7 +29,6 @@ DEFAULT_DEDUPE_WINDOW = 120.0
 #: a real broker's memory would) instead of growing the table without bound.
 MAX_IDS_PER_GENERATION = 50_000
 _ROUTE_CACHE_SIZE = 10_000
-_NO_IDS: dict[str, float] = {}
 
 
 class _Route:
