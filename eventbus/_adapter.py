@@ -7,6 +7,7 @@ broker. It never sees an ``Event``, never imports the bus, and translates its SD
 Flow control: the adapter awaits ``deliver(delivery)`` for each received message. The bus returns
 from ``deliver`` once it has taken the message (it blocks while ``max_in_flight`` handlers run),
 so an adapter that awaits ``deliver`` before pulling the next message gets backpressure for free.
+``deliver`` returns an awaitable, not necessarily a coroutine: await it, never wrap it in a task.
 """
 
 from __future__ import annotations
