@@ -9,6 +9,7 @@ the rebalance timing (``auto.offset.reset`` alone would lose what is published m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -141,6 +142,12 @@ class Admin:
         self._partitions.update(found)
         return found
 
+    async def _refresh(self, topics: list[str]) -> None:
+        """Fetch ``topics``' metadata from the cluster (librdkafka updates its cache)."""
+        for name in topics:
+            with contextlib.suppress(KafkaException):
+                await asyncio.to_thread(self._client.list_topics, name, 5.0)
+
     async def _create(self, topics: list[str]) -> None:
         settings = self._config.topics
         new = [
@@ -171,21 +178,29 @@ class Admin:
 
     async def end_offsets(self, topics: Iterable[str]) -> list[TopicPartition]:
         """Every partition of ``topics`` with its current end offset."""
-        wanted = [tp for topic in topics for tp in await self.partitions(topic)]
+        names = list(topics)
+        wanted = [tp for topic in names for tp in await self.partitions(topic)]
         if not wanted:
             return []
         request = {tp: OffsetSpec.latest() for tp in wanted}  # type: ignore[no-untyped-call]
 
         async def read() -> list[TopicPartition]:
             out = []
-            for tp, future in self._client.list_offsets(request, request_timeout=10).items():
-                info = await result(future)
-                out.append(TopicPartition(tp.topic, tp.partition, info.offset))
+            try:
+                for tp, future in self._client.list_offsets(request, request_timeout=10).items():
+                    info = await result(future)
+                    out.append(TopicPartition(tp.topic, tp.partition, info.offset))
+            except KafkaException as exc:
+                error = kafka_error(exc)
+                if error is not None and error.code() in _NO_LEADERS:
+                    await self._refresh(names)
+                raise
             return out
 
         try:
             # Right after a topic was created its partitions may have no leader yet: librdkafka
-            # then answers _NOENT ("No leaders found") rather than LEADER_NOT_AVAILABLE.
+            # then answers _NOENT ("No leaders found") rather than LEADER_NOT_AVAILABLE, from
+            # its cached metadata: ask the cluster again before the next try.
             return await _patiently(read, also=_NO_LEADERS)
         except KafkaException as exc:
             raise translate(exc, "reading end offsets", self._scrub) from exc

@@ -164,6 +164,11 @@ class KafkaServer:
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
+                    # One broker serves a whole test session on a shared, often overloaded
+                    # machine: a starved JVM that misses its own controller's heartbeat window
+                    # (9 s by default) is fenced, and every partition loses its leader.
+                    "broker.session.timeout.ms=60000",
+                    "broker.heartbeat.interval.ms=3000",
                     "auto.create.topics.enable=false",
                     *extra,
                     "",
