@@ -52,9 +52,6 @@ _TRANSIENT = frozenset(
         KafkaError.UNKNOWN_LEADER_EPOCH,
         KafkaError.FENCED_LEADER_EPOCH,
         KafkaError._TIMED_OUT,
-        # librdkafka's "Failed to query partition leaders: No leaders found" (list_offsets on a
-        # topic created a moment ago, before its leaders are elected)
-        KafkaError._NOENT,
     }
 )
 _PATIENCE = 30.0  # seconds to wait out a new topic's leader election or a coordinator's load
