@@ -140,22 +140,26 @@ class KafkaSubscription:
         """Commit what settled, leave the group; unsettled records go to the next reader."""
         if self._closed:
             return
-        await self.stop()
         self._closed = True
-        if self._commit_task is not None:
-            self._commit_task.cancel()
-        if not self.fan_out:
-            self._commit(asynchronous=False)
-        self._states.clear()
         try:
-            self._consumer.close()
-        except (KafkaException, RuntimeError) as exc:
-            log.debug("kafka: closing the consumer of %r: %r", self, exc)
-        # Free the client here, on the event loop's thread: it references this subscription
-        # (its callbacks), and a cycle left to the garbage collector may be collected on one of
-        # librdkafka's threads, which must not destroy its own client (it crashes).
-        self._consumer = _CLOSED
-        await self._on_close(self)
+            await self.stop()  # re-raises what ended the pump, if it failed
+        finally:
+            # Whatever happened, close the consumer: one left to its deallocator after it
+            # polled with rebalance callbacks crashes the interpreter (confluent-kafka #358).
+            if self._commit_task is not None:
+                self._commit_task.cancel()
+            if not self.fan_out:
+                self._commit(asynchronous=False)
+            self._states.clear()
+            try:
+                self._consumer.close()
+            except (KafkaException, RuntimeError) as exc:
+                log.debug("kafka: closing the consumer of %r: %r", self, exc)
+            # Free the client here, on the event loop's thread: it references this
+            # subscription (its callbacks), and a cycle left to the garbage collector may be
+            # collected on one of librdkafka's threads, which must not destroy its own client.
+            self._consumer = _CLOSED
+            await self._on_close(self)
 
     # -- rebalances (called inside consume(), on the event loop's thread) -----------------------
 
