@@ -80,7 +80,11 @@ class KafkaAdapter:
         if self._producer is not None:
             return
         admin = Admin(self._config, self._scrub)
-        limit = await admin.broker_limit()
+        try:
+            limit = await admin.broker_limit()
+        except BaseException:
+            admin.close()
+            raise
         self._capabilities = capabilities_for(limit, self._delays)
         self._names = ChannelNames(self._capabilities.limits, adapter=ADAPTER_NAME)
         self._admin = admin
@@ -101,9 +105,10 @@ class KafkaAdapter:
             except Exception:
                 log.warning("kafka: error closing %r", subscription, exc_info=True)
         self._subscriptions.clear()
-        # Dropped here, on the event loop's thread (the groups helper refers back to this
-        # adapter: a cycle collected on one of librdkafka's threads would destroy a client there)
+        admin = self._admin
         self._producer, self._admin, self._groups = None, None, None
+        if admin is not None:
+            admin.close()
         await producer.close()
 
     def _connected(self) -> tuple[Admin, KafkaProducer]:

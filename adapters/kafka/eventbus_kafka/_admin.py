@@ -31,12 +31,14 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from eventbus.adapter import ConfigurationError, Scrubber
+from eventbus_kafka._clients import tie
 from eventbus_kafka._config import KafkaConfig
 from eventbus_kafka._errors import kafka_error, translate
 
 __all__ = ["Admin", "result"]
 
 log = logging.getLogger("eventbus.kafka")
+_GONE: Any = None  # what a closed helper holds instead of its client
 T = TypeVar("T")
 _NO_OFFSET = -1001  # librdkafka's OFFSET_INVALID: nothing committed
 
@@ -88,12 +90,18 @@ class Admin:
         self._config = config
         self._scrub = scrub
         self._client = AdminClient(config.client_settings())
+        self._grave = tie(self, self._client)
         self._known: set[str] = set()
         self._partitions: dict[str, int] = {}
 
     @property
     def client(self) -> AdminClient:
         return self._client
+
+    def close(self) -> None:
+        """Hand the client to the reaper (see _clients); this helper is unusable afterwards."""
+        self._client = _GONE
+        self._grave()
 
     async def broker_limit(self) -> int:
         """The cluster's ``message.max.bytes`` (read from one broker)."""

@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaExcepti
 
 from eventbus.adapter import Browsed, ConfigurationError, GroupInfo, Scrubber
 from eventbus_kafka._admin import Admin, result
+from eventbus_kafka._clients import bury
 from eventbus_kafka._config import KafkaConfig
 from eventbus_kafka._delivery import message_of
 from eventbus_kafka._errors import translate
@@ -111,6 +112,8 @@ class Groups:
                         left[partition] -= 1
         finally:
             consumer.close()
+            bury(consumer)  # (a traceback keeping this frame must not keep the client)
+            del consumer
         return [r for records in taken.values() for r in records]
 
     async def list_groups(self, channel: str | None = None) -> Sequence[GroupInfo]:

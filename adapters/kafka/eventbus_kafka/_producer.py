@@ -17,12 +17,14 @@ from typing import Any
 from confluent_kafka import KafkaError, Producer
 
 from eventbus.adapter import HeaderValue, Message, PublishError, Scrubber
+from eventbus_kafka._clients import tie
 from eventbus_kafka._config import KafkaConfig
 from eventbus_kafka._errors import describe, translate
 
 __all__ = ["KafkaProducer", "record_headers"]
 
 log = logging.getLogger("eventbus.kafka")
+_GONE: Any = None  # what a closed helper holds instead of its client
 _POLL_SECONDS = 0.05
 _FULL_QUEUE_WAIT = 0.005
 
@@ -93,6 +95,7 @@ class KafkaProducer:
             "sticky.partitioning.linger.ms": 0,
         }
         self._producer = Producer(settings)
+        self._grave = tie(self, self._producer)
         self._scrub = scrub
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -143,3 +146,6 @@ class KafkaProducer:
             log.warning("kafka: %d record(s) were not delivered before closing", left)
         self._stop.set()
         await asyncio.to_thread(self._thread.join, 5)
+        if not self._thread.is_alive():  # (a report thread still polling keeps its producer)
+            self._producer = _GONE
+            self._grave()

@@ -25,6 +25,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from eventbus.adapter import DeadLetter, Deliver, Message, Scrubber, SubscriptionSpec
+from eventbus_kafka._clients import tie
 from eventbus_kafka._delivery import (
     ATTEMPT_HEADER,
     DUE_HEADER,
@@ -44,7 +45,7 @@ Mover = Callable[[str, list[Message]], Awaitable[None]]
 _BATCH = 500
 _IDLE_MIN, _IDLE_MAX = 0.001, 0.005
 _BACKLOG_MAX = 1_000
-_CLOSED: Any = None  # what a closed subscription holds instead of its consumer  # records a partition may hold back before it is paused
+_CLOSED: Any = None  # what a closed subscription holds instead of its consumer
 
 
 class KafkaSubscription:
@@ -75,6 +76,7 @@ class KafkaSubscription:
         self._consumer = Consumer(
             {**settings, "on_commit": self._committed, "error_cb": self._error}
         )
+        self._grave = tie(self, self._consumer)
         self._states: dict[TP, PartitionOffsets] = {}
         self._cap = max(1, spec.max_in_flight)
         self._full: set[TP] = set()  # their share of max_in_flight is unsettled
@@ -155,10 +157,10 @@ class KafkaSubscription:
                 self._consumer.close()
             except (KafkaException, RuntimeError) as exc:
                 log.debug("kafka: closing the consumer of %r: %r", self, exc)
-            # Free the client here, on the event loop's thread: it references this
-            # subscription (its callbacks), and a cycle left to the garbage collector may be
-            # collected on one of librdkafka's threads, which must not destroy its own client.
+            # The client goes to the reaper (see _clients): it references this subscription
+            # (its callbacks), so the two would otherwise be left to the garbage collector.
             self._consumer = _CLOSED
+            self._grave()
             await self._on_close(self)
 
     # -- rebalances (called inside consume(), on the event loop's thread) -----------------------
