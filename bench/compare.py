@@ -14,7 +14,11 @@ Cases (per event; "floor" = only the unavoidable work done with msgspec):
              asyncio.Queue floor encoding in the loop | the same floor with pre-encoded input |
              FastStream's in-memory test broker (if faststream is installed: the bench extra)
 
-Run: python bench/compare.py [--rounds N] [--events N] [--json PATH]
+Next to the timings, the load-independent cost of each case (bench/_counts.py): Python function
+calls and all calls (builtins too) per event, and CPU instructions per event counted by callgrind
+when valgrind is installed (--no-instructions skips that; --counts-only skips the timings).
+
+Run: python bench/compare.py [--rounds N] [--events N] [--json PATH] [--codec-only]
 (NATS, JetStream, Pub/Sub and Service Bus need servers: bench/nats_throughput.py and the others.)
 """
 
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from _counts import calls_per_op, instructions_per_op, valgrind
 
 from eventbus import ContentMode, Event, EventBus, decode, encode, from_json, to_json
 from eventbus._wire._types import new_id, utc_now
@@ -68,16 +73,17 @@ def timed(fn: Callable[[], object], n: int) -> Sample:
     return (time.process_time() - cpu) / n, (time.perf_counter() - wall) / n
 
 
-def timed_async(make: Callable[[], Any], n: int) -> Sample:
-    cpu, wall = time.process_time(), time.perf_counter()
-    asyncio.run(make())
-    return (time.process_time() - cpu) / n, (time.perf_counter() - wall) / n
+def per_event(run: Callable[[], object], events: int) -> Sample:
+    """One call of ``run`` (which handles ``events`` events), per event."""
+    cpu, wall = timed(run, 1)
+    return cpu / events, wall / events
 
 
 # -- codec cases ---------------------------------------------------------------------------------
 
 
-def codec_cases(n: int) -> dict[str, Callable[[], Sample]]:
+def codec_ops() -> dict[str, Callable[[], object]]:
+    """One operation of each codec case (what is timed, and counted by ``--counts``)."""
     event = Event(
         type="com.example.shop.order.placed",
         source="/shop/orders",
@@ -97,19 +103,15 @@ def codec_cases(n: int) -> dict[str, Callable[[], Sample]]:
 
     structured = encode(event, "ce-headers", ContentMode.STRUCTURED)
     body = to_json(event)
-    cases: dict[str, Callable[[], Sample]] = {
-        "codec: eventbus binary encode+decode": lambda: timed(
-            lambda: decode(encode(event, "ce-headers"), "ce-headers", Order), n
+    ops: dict[str, Callable[[], object]] = {
+        "codec: eventbus binary encode+decode": lambda: decode(
+            encode(event, "ce-headers"), "ce-headers", Order
         ),
-        "codec: msgspec floor": lambda: timed(floor, n),
-        "structured: decode()": lambda: timed(lambda: decode(structured, "ce-headers", Order), n),
-        "structured: from_json": lambda: timed(lambda: from_json(body, Order), n),
-        "event: Event(...)": lambda: timed(
-            lambda: Event(type="com.example.t", source="/s", data=order), n
-        ),
-        "event: plain Struct": lambda: timed(
-            lambda: PlainEvent(type="com.example.t", source="/s", data=order), n
-        ),
+        "codec: msgspec floor": floor,
+        "structured: decode()": lambda: decode(structured, "ce-headers", Order),
+        "structured: from_json": lambda: from_json(body, Order),
+        "event: Event(...)": lambda: Event(type="com.example.t", source="/s", data=order),
+        "event: plain Struct": lambda: PlainEvent(type="com.example.t", source="/s", data=order),
     }
     try:
         from cloudevents.core.bindings import http as sdk_http
@@ -117,14 +119,22 @@ def codec_cases(n: int) -> dict[str, Callable[[], Sample]]:
 
         from eventbus import to_sdk
     except ImportError:
-        return cases
+        return ops
     fmt = JSONFormat()
     sdk_event = to_sdk(event.replace(data={"order_id": "o-1001", "customer": "ada"}))
 
     def sdk() -> object:
         return sdk_http.from_binary(sdk_http.to_binary(sdk_event, fmt), fmt)
 
-    cases["codec: official SDK"] = lambda: timed(sdk, max(1, n // 5))
+    ops["codec: official SDK"] = sdk
+    return ops
+
+
+def codec_cases(n: int) -> dict[str, Callable[[], Sample]]:
+    cases: dict[str, Callable[[], Sample]] = {}
+    for name, op in codec_ops().items():
+        calls = max(1, n // 5) if name == "codec: official SDK" else n
+        cases[name] = lambda op=op, calls=calls: timed(op, calls)  # type: ignore[misc]
     return cases
 
 
@@ -242,19 +252,36 @@ def faststream_run(events: list[Event[Order]]) -> Callable[[], Any] | None:
 
 
 def memory_cases(n: int) -> dict[str, Callable[[], Sample]]:
+    cases: dict[str, Callable[[], Sample]] = {}
+    for name, (run, events) in memory_ops(n).items():
+        cases[name] = lambda run=run, events=events: per_event(run, events)  # type: ignore[misc]
+    return cases
+
+
+def memory_ops(n: int) -> dict[str, tuple[Callable[[], object], int]]:
+    """One run of each memory case over ``n`` events, and ``n`` (for the counts per event)."""
     events = make_events(n)
     messages = [encode(e, "ce-headers") for e in events]
-    cases: dict[str, Callable[[], Sample]] = {
-        "memory: eventbus publish_many": lambda: timed_async(lambda: bus_run(events, 1000), n),
-        "memory: eventbus publish": lambda: timed_async(lambda: bus_run(events, 1), n),
-        "memory: floor encoding in loop": lambda: timed_async(lambda: queue_floor(events, None), n),
-        "memory: floor pre-encoded": lambda: timed_async(lambda: queue_floor(events, messages), n),
+    ops: dict[str, tuple[Callable[[], object], int]] = {
+        "memory: eventbus publish_many": (lambda: asyncio.run(bus_run(events, 1000)), n),
+        "memory: eventbus publish": (lambda: asyncio.run(bus_run(events, 1)), n),
+        "memory: floor encoding in loop": (lambda: asyncio.run(queue_floor(events, None)), n),
+        "memory: floor pre-encoded": (lambda: asyncio.run(queue_floor(events, messages)), n),
     }
-    fs = faststream_run(events[: max(1, n // 10)])
+    small = max(1, n // 10)
+    fs = faststream_run(events[:small])
     if fs is not None:
-        small = max(1, n // 10)  # FastStream's test broker is much slower: fewer events
-        cases["memory: FastStream test broker"] = lambda: timed_async(fs, small)
-    return cases
+        ops["memory: FastStream test broker"] = (lambda: asyncio.run(fs()), small)
+    return ops
+
+
+def count_ops(n: int) -> dict[str, tuple[Callable[[], object], int]]:
+    """Every case as ``(fn, operations per call)`` for bench/_counts.py (memory runs: 2,000
+    events each, so a run's set-up is spread over many events)."""
+    return {
+        **{name: (op, 1) for name, op in codec_ops().items()},
+        **memory_ops(2_000),
+    }
 
 
 # -- running and reporting -----------------------------------------------------------------------
@@ -271,41 +298,96 @@ RATIOS = [  # (what, case, baseline, "rate": higher is better for case/baseline 
 ]  # fmt: skip
 
 
+def counts(names: list[str], instructions: bool) -> dict[str, dict[str, float]]:
+    """Python calls (and, with valgrind, CPU instructions) per event of each case."""
+    ops = count_ops(2_000)
+    out: dict[str, dict[str, float]] = {}
+    for name in names:
+        fn, per = ops[name]
+        reps = max(1, 2_000 // per)
+        python, every = calls_per_op(fn, reps)
+        out[name] = {"calls": python / per, "all_calls": every / per}
+    if instructions:
+        got = instructions_per_op("compare", "count_ops", names, 2_000)
+        for name, value in got.items():
+            out[name]["instructions"] = value
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=20_000, help="calls per codec sample")
     parser.add_argument("--events", type=int, default=100_000, help="events per memory run")
     parser.add_argument("--json", type=Path, default=Path("bench-compare.json"))
+    parser.add_argument("--codec-only", action="store_true", help="skip the memory:// cases")
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the callgrind instruction counts (about two minutes under valgrind)",
+    )
+    parser.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="only the load-independent counts (calls, instructions), no timings",
+    )
     args = parser.parse_args()
 
-    cases = {**codec_cases(args.calls), **memory_cases(args.events)}
+    cases = codec_cases(args.calls)
+    if not args.codec_only:
+        cases.update(memory_cases(args.events))
     samples: dict[str, list[Sample]] = {name: [] for name in cases}
-    for run in cases.values():  # warm-up: imports, caches, first-run allocations
-        run()
-    for r in range(args.rounds):
-        order = list(cases) if r % 2 == 0 else list(reversed(cases))
-        for name in order:
-            samples[name].append(cases[name]())
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    if not args.counts_only:
+        for run in cases.values():  # warm-up: imports, caches, first-run allocations
+            run()
+        for r in range(args.rounds):
+            order = list(cases) if r % 2 == 0 else list(reversed(cases))
+            for name in order:
+                samples[name].append(cases[name]())
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    instructions = not args.no_instructions and valgrind() is not None
+    if not args.no_instructions and not instructions:
+        print("valgrind not found: no instruction counts (apt-get install -y valgrind)")
+    per_op = counts(list(cases), instructions)
 
-    rows = {}
-    print(f"{'case':40} {'cpu µs/event min/median/max':>30} {'wall µs median':>15}")
+    rows: dict[str, dict[str, Any]] = {}
+    print(
+        f"{'case':40} {'cpu µs/event min/median/max':>30} {'wall µs median':>15}"
+        f" {'py calls':>9} {'all calls':>9} {'instr/event':>12}"
+    )
     for name, got in samples.items():
-        cpu = sorted(s[0] * 1e6 for s in got)
-        wall = statistics.median(s[1] * 1e6 for s in got)
-        rows[name] = {
-            "cpu_us": cpu,
-            "cpu_median_us": statistics.median(cpu),
-            "wall_median_us": wall,
-        }
-        print(f"{name:40} {cpu[0]:9.2f} {statistics.median(cpu):9.2f} {cpu[-1]:9.2f}  {wall:13.2f}")
+        row: dict[str, Any] = dict(per_op[name])
+        times = "-"
+        if got:
+            cpu = sorted(s[0] * 1e6 for s in got)
+            wall = statistics.median(s[1] * 1e6 for s in got)
+            row.update(cpu_us=cpu, cpu_median_us=statistics.median(cpu), wall_median_us=wall)
+            times = f"{cpu[0]:9.2f} {statistics.median(cpu):9.2f} {cpu[-1]:9.2f}  {wall:13.2f}"
+        rows[name] = row
+        instr = row.get("instructions")
+        print(
+            f"{name:40} {times:>45} {row['calls']:9.1f} {row['all_calls']:9.1f}"
+            f" {'-' if instr is None else f'{instr:,.0f}':>12}"
+        )
     print()
-    ratios = {}
+    print(f"{'ratio':52} {'cpu time':>8} {'calls':>8} {'instr':>8}")
+    ratios: dict[str, dict[str, float]] = {}
     for what, a, b in RATIOS:
         if a in rows and b in rows:
-            ratios[what] = rows[a]["cpu_median_us"] / rows[b]["cpu_median_us"]
-            print(f"{what:52} {ratios[what]:6.2f}x")
+            ratio: dict[str, float] = {}
+            for key, kind in (
+                ("cpu", "cpu_median_us"),
+                ("calls", "all_calls"),
+                ("instr", "instructions"),
+            ):
+                if kind in rows[a] and kind in rows[b] and rows[b][kind]:
+                    ratio[key] = rows[a][kind] / rows[b][kind]
+            ratios[what] = ratio
+            cells = [
+                f"{ratio[k]:7.2f}x" if k in ratio else f"{'-':>8}"
+                for k in ("cpu", "calls", "instr")
+            ]
+            print(f"{what:52} {' '.join(cells)}")
     args.json.write_text(
         json.dumps({"rounds": args.rounds, "cases": rows, "ratios": ratios}, indent=2)
     )
