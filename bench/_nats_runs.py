@@ -1,5 +1,7 @@
-"""One measured run per function for bench/nats_throughput.py; each returns events per second
-(or latencies). Every run uses fresh connections and fresh subjects on the shared server."""
+"""One measured run per function for bench/nats_throughput.py (and ``compare.py --nats``); each
+returns a :data:`Sample`: CPU seconds of this process and wall seconds, per event, from the
+first publish to the last event handled (connecting and subscribing are not counted). Every run
+uses fresh connections and fresh subjects on the shared server."""
 
 from __future__ import annotations
 
@@ -19,6 +21,18 @@ from eventbus import ContentMode, Event, EventBus, encode
 BATCH = 1_000
 PENDING = 2_000_000  # both sides buffer a whole run: measure speed, not slow-consumer drops
 TIMEOUT = 120.0
+
+Sample = tuple[float, float]  # (cpu seconds per event, wall seconds per event)
+
+
+class _Clock:
+    """CPU (``time.process_time``: every thread of this process, not nats-server) and wall."""
+
+    def __init__(self) -> None:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def per(self, n: int) -> Sample:
+        return (time.process_time() - self.cpu) / n, (time.perf_counter() - self.wall) / n
 
 
 def subject(prefix: str) -> str:
@@ -40,18 +54,19 @@ def wire(events: Sequence[Event[Order]]) -> list[tuple[dict[str, str], bytes]]:
     return out
 
 
-def bus(address: str, query: str = "", mode: ContentMode = ContentMode.BINARY) -> EventBus:
+def bus(address: str, query: str = "", mode: ContentMode | None = None) -> EventBus:
+    """A bus on the benchmark's server; ``mode`` None is the adapter's default (structured)."""
     return EventBus(NatsAdapter.from_url(f"nats://{address}?{query}"), content_mode=mode)
 
 
-async def _finish(done: asyncio.Future[None], start: float, n: int) -> float:
+async def _finish(done: asyncio.Future[None], clock: _Clock, n: int) -> Sample:
     await asyncio.wait_for(done, TIMEOUT)
-    return n / (time.perf_counter() - start)
+    return clock.per(n)
 
 
 async def raw_core_e2e(
     address: str, messages: Sequence[tuple[Mapping[str, str] | None, bytes]]
-) -> float:
+) -> Sample:
     """nats-py alone: publish (headers, body); the subscriber decodes the body into Order."""
     decode = msgspec.json.Decoder(Order).decode
     sub_nc, pub_nc = (
@@ -72,10 +87,10 @@ async def raw_core_e2e(
     await sub_nc.subscribe(topic, cb=handle, pending_msgs_limit=PENDING)
     await sub_nc.flush()
     await sub_nc.flush()
-    start = time.perf_counter()
+    clock = _Clock()
     for headers, body in messages:
         await pub_nc.publish(topic, body, headers=headers)  # type: ignore[arg-type]
-    rate = await _finish(done, start, n)
+    rate = await _finish(done, clock, n)
     await sub_nc.close()
     await pub_nc.close()
     return rate
@@ -85,12 +100,13 @@ async def bus_e2e(
     address: str,
     events: Sequence[Event[Order]],
     query: str,
-    mode: ContentMode = ContentMode.BINARY,
-) -> float:
-    """eventbus: publish_many in batches; a typed handler ``Event[Order]`` counts."""
+    mode: ContentMode | None = None,
+) -> Sample:
+    """eventbus: publish_many in batches; a typed handler ``Event[Order]`` counts. ``mode``
+    applies to both buses (None: the adapter's default, structured on NATS)."""
     n, count = len(events), 0
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    async with bus(address, query) as consumer, bus(address, query, mode) as producer:
+    async with bus(address, query, mode) as consumer, bus(address, query, mode) as producer:
 
         async def handle(event: Event[Order]) -> None:
             nonlocal count
@@ -99,61 +115,17 @@ async def bus_e2e(
                 done.set_result(None)
 
         await consumer.subscribe(events[0].type, handle, max_in_flight=256)
-        start = time.perf_counter()
+        clock = _Clock()
         for i in range(0, n, BATCH):
             await producer.publish_many(events[i : i + BATCH])
-        return await _finish(done, start, n)
-
-
-async def raw_core_publish(
-    address: str, messages: Sequence[tuple[Mapping[str, str] | None, bytes]]
-) -> float:
-    nc = await nats.connect(f"nats://{address}")
-    topic = subject("rawpub")
-    start = time.perf_counter()
-    for headers, body in messages:
-        await nc.publish(topic, body, headers=headers)  # type: ignore[arg-type]
-    await nc.flush()
-    rate = len(messages) / (time.perf_counter() - start)
-    await nc.close()
-    return rate
-
-
-async def bus_publish(
-    address: str, events: Sequence[Event[Order]], query: str, batch: int
-) -> float:
-    async with bus(address, query) as producer:
-        start = time.perf_counter()
-        if batch > 1:
-            for i in range(0, len(events), batch):
-                await producer.publish_many(events[i : i + batch])
-        else:
-            for event in events:
-                await producer.publish(event)
-        connection = producer.adapter.connection  # type: ignore[attr-defined]
-        await connection.flush()
-        return len(events) / (time.perf_counter() - start)
-
-
-async def raw_js_publish(
-    address: str, messages: Sequence[tuple[dict[str, str], bytes]], topic: str
-) -> float:
-    """nats-py JetStream: publish_async for all messages, then wait for every ack."""
-    nc = await nats.connect(f"nats://{address}")
-    js = nc.jetstream(publish_async_max_pending=4000)
-    start = time.perf_counter()
-    for headers, body in messages:
-        await js.publish_async(topic, body, headers=dict(headers))
-    await asyncio.wait_for(js.publish_async_completed(), TIMEOUT)
-    rate = len(messages) / (time.perf_counter() - start)
-    await nc.close()
-    return rate
+        return await _finish(done, clock, n)
 
 
 async def raw_js_e2e(
-    address: str, messages: Sequence[tuple[dict[str, str], bytes]], stream: str
-) -> float:
-    """nats-py JetStream: publish_async; a pull consumer fetches 256 at a time, decodes, acks."""
+    address: str, messages: Sequence[tuple[dict[str, str] | None, bytes]], stream: str
+) -> Sample:
+    """nats-py JetStream: publish_async (pipelined, up to 4,000 acks outstanding); a pull
+    consumer fetches 256 at a time, decodes each body into Order, acks each message."""
     decode = msgspec.json.Decoder(Order).decode
     nc = await nats.connect(f"nats://{address}")
     js = nc.jetstream(publish_async_max_pending=4000)
@@ -173,17 +145,17 @@ async def raw_js_e2e(
                 await msg.ack()
             count += len(batch)
 
-    start = time.perf_counter()
+    clock = _Clock()
     consumer = asyncio.ensure_future(consume())
     for headers, body in messages:
-        await js.publish_async(topic, body, headers=dict(headers))
+        await js.publish_async(topic, body, headers=headers)
     await asyncio.wait_for(consumer, TIMEOUT)
-    rate = n / (time.perf_counter() - start)
+    rate = clock.per(n)
     await nc.close()
     return rate
 
 
-async def faststream_e2e(address: str, n: int) -> float | None:
+async def faststream_e2e(address: str, n: int) -> Sample | None:
     """FastStream's NATS broker end to end with a typed (pydantic) handler; None if missing."""
     try:
         from faststream.nats import NatsBroker
@@ -209,9 +181,9 @@ async def faststream_e2e(address: str, n: int) -> float | None:
 
     await broker.start()
     payloads = [{"order_id": f"o-{i}", "customer": "ada", "amount_cents": i} for i in range(n)]
-    start = time.perf_counter()
+    clock = _Clock()
     for payload in payloads:
         await broker.publish(payload, topic)
-    rate = await _finish(done, start, n)
+    rate = await _finish(done, clock, n)
     await broker.stop()
     return rate

@@ -18,15 +18,21 @@ Next to the timings, the load-independent cost of each case (bench/_counts.py): 
 calls and all calls (builtins too) per event, and CPU instructions per event counted by callgrind
 when valgrind is installed (--no-instructions skips that; --counts-only skips the timings).
 
-Run: python bench/compare.py [--rounds N] [--events N] [--json PATH] [--codec-only]
-(NATS, JetStream, Pub/Sub and Service Bus need servers: bench/nats_throughput.py and the others.)
+With --nats (starts a nats-server; events/2 per core NATS run): the cases of
+bench/nats_throughput.py, core NATS and JetStream end to end against raw nats-py (timings only).
+
+Run: python bench/compare.py [--rounds N] [--events N] [--json PATH] [--codec-only] [--nats]
+(Pub/Sub, Service Bus and the others need their emulators: bench/*_throughput.py.)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import math
+import os
 import statistics
 import sys
 import time
@@ -331,11 +337,31 @@ def main() -> None:
         action="store_true",
         help="only the load-independent counts (calls, instructions), no timings",
     )
+    parser.add_argument(
+        "--nats",
+        action="store_true",
+        help="also the NATS cases of bench/nats_throughput.py (starts a nats-server)",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        run(args, stack)
 
+
+def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     cases = codec_cases(args.calls)
     if not args.codec_only:
         cases.update(memory_cases(args.events))
+    ratio_specs = list(RATIOS)
+    timed_only: set[str] = set()  # cases without call counts (a server in another process)
+    if args.nats:
+        from _nats import nats_server
+        from nats_throughput import RATIOS as NATS_RATIOS
+        from nats_throughput import nats_cases
+
+        nats = nats_cases(stack.enter_context(nats_server()), args.events // 2)
+        cases.update(nats)
+        timed_only.update(nats)
+        ratio_specs += NATS_RATIOS
     samples: dict[str, list[Sample]] = {name: [] for name in cases}
     if not args.counts_only:
         for run in cases.values():  # warm-up: imports, caches, first-run allocations
@@ -348,7 +374,7 @@ def main() -> None:
     instructions = not args.no_instructions and valgrind() is not None
     if not args.no_instructions and not instructions:
         print("valgrind not found: no instruction counts (apt-get install -y valgrind)")
-    per_op = counts(list(cases), instructions)
+    per_op = counts([name for name in cases if name not in timed_only], instructions)
 
     rows: dict[str, dict[str, Any]] = {}
     print(
@@ -356,7 +382,7 @@ def main() -> None:
         f" {'py calls':>9} {'all calls':>9} {'instr/event':>12}"
     )
     for name, got in samples.items():
-        row: dict[str, Any] = dict(per_op[name])
+        row: dict[str, Any] = dict(per_op.get(name, {}))
         times = "-"
         if got:
             cpu = sorted(s[0] * 1e6 for s in got)
@@ -366,32 +392,40 @@ def main() -> None:
         rows[name] = row
         instr = row.get("instructions")
         print(
-            f"{name:40} {times:>45} {row['calls']:9.1f} {row['all_calls']:9.1f}"
-            f" {'-' if instr is None else f'{instr:,.0f}':>12}"
+            f"{name:40} {times:>45} {row.get('calls', math.nan):9.1f}"
+            f" {row.get('all_calls', math.nan):9.1f} {'-' if instr is None else f'{instr:,.0f}':>12}"
         )
     print()
-    print(f"{'ratio':52} {'cpu time':>8} {'calls':>8} {'instr':>8}")
+    print(f"{'ratio':52} {'cpu time':>8} {'calls':>8} {'instr':>8} {'wall':>8}")
     ratios: dict[str, dict[str, float]] = {}
-    for what, a, b in RATIOS:
+    for what, a, b in ratio_specs:
         if a in rows and b in rows:
             ratio: dict[str, float] = {}
             for key, kind in (
                 ("cpu", "cpu_median_us"),
                 ("calls", "all_calls"),
                 ("instr", "instructions"),
+                ("wall", "wall_median_us"),
             ):
                 if kind in rows[a] and kind in rows[b] and rows[b][kind]:
                     ratio[key] = rows[a][kind] / rows[b][kind]
             ratios[what] = ratio
             cells = [
                 f"{ratio[k]:7.2f}x" if k in ratio else f"{'-':>8}"
-                for k in ("cpu", "calls", "instr")
+                for k in ("cpu", "calls", "instr", "wall")
             ]
             print(f"{what:52} {' '.join(cells)}")
+    load = os.getloadavg()
     args.json.write_text(
-        json.dumps({"rounds": args.rounds, "cases": rows, "ratios": ratios}, indent=2)
+        json.dumps(
+            {"rounds": args.rounds, "loadavg": load, "cases": rows, "ratios": ratios}, indent=2
+        )
     )
-    print(f"\nwritten: {args.json}")
+    print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; written: {args.json}")
+    if args.nats:
+        from nats_throughput import show_targets
+
+        show_targets(ratios)
 
 
 if __name__ == "__main__":
