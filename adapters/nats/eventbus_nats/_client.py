@@ -8,7 +8,8 @@ character of every name when parsing. For the ce- headers of binary mode this cl
   nats-py's own path);
 - parses a header block in one decode, with nats-py's results except where nats-py would hide
   a broken message from the bindings' checks (invalid UTF-8, a repeated name; tests compare).
-If a future nats-py stops calling these hooks, the overrides are simply unused.
+These are private nats-py hooks: ``_hooks.py`` checks their shape before every connect and
+uses nats-py's own ``Client`` instead when one of them changed (docs/adapters/nats.md).
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ import re
 from typing import Any
 
 from nats.aio.client import Client
-from nats.protocol.command import hpub_cmd
 
-__all__ = ["AdapterClient", "encode_header_block", "parse_header_lines"]
+try:
+    from nats.protocol.command import hpub_cmd
+except ImportError:  # a nats-py without it: _hooks.py then picks nats-py's own Client
+    hpub_cmd = None  # type: ignore[assignment]
+
+HPUB_AVAILABLE = callable(hpub_cmd)
+
+__all__ = ["HPUB_AVAILABLE", "AdapterClient", "encode_header_block", "parse_header_lines"]
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() removes
 _EDGE_SPACE = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f")  # what str.strip() also removes
@@ -134,8 +141,15 @@ class AdapterClient(Client):
         super().__init__()
         self._good_header_names: set[str] = set()
         self._known_header_names: set[str] = set()
+        self._fast = True
+
+    def use_public_paths(self) -> None:
+        """From now on, nats-py's own header handling (its state differs from the expected)."""
+        self._fast = False
 
     def _parse_header_lines(self, raw: bytes) -> dict[str, Any]:  # type: ignore[override]
+        if not self._fast:
+            return Client._parse_header_lines(raw)
         return parse_header_lines(raw, self._known_header_names)
 
     async def _send_publish(
@@ -147,7 +161,7 @@ class AdapterClient(Client):
         headers: dict[str, Any] | None,
     ) -> None:
         block = None
-        if type(headers) is dict and headers:
+        if self._fast and type(headers) is dict and headers:
             block = encode_header_block(headers, self._good_header_names)
         if block is None or not subject:
             await super()._send_publish(subject, reply, payload, payload_size, headers)

@@ -18,9 +18,9 @@ import nats.errors
 from nats.aio.client import Client
 
 from eventbus.adapter import BrokerConnectionError, ConfigurationError, Scrubber
-from eventbus_nats._client import AdapterClient
 from eventbus_nats._config import NatsConfig, TlsConfig
 from eventbus_nats._errors import describe
+from eventbus_nats._hooks import new_client, report_path
 
 __all__ = ["ConnectionEvents", "open_connection", "servers_text"]
 
@@ -122,7 +122,7 @@ class ConnectionEvents:
 
 async def open_connection(config: NatsConfig, events: ConnectionEvents, scrub: Scrubber) -> Client:
     """Connect to one of ``config.servers``; raise BrokerConnectionError naming them."""
-    nc = AdapterClient()
+    nc, problem = new_client()
     events.client = nc
     auth, reconnect = config.auth, config.reconnect
     wants_tls = config.tls is not None
@@ -170,5 +170,6 @@ async def open_connection(config: NatsConfig, events: ConnectionEvents, scrub: S
     nc.options["allow_reconnect"] = True
     nc.options["reconnect_time_wait"] = reconnect.time_wait
     nc.options["max_reconnect_attempts"] = reconnect.max_attempts
+    report_path(nc, problem)
     events.connected()
     return nc
