@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from eventbus._adapter import Delivery, SubscriptionSpec
+from eventbus._adapter._contract import Delivery, SubscriptionSpec
 from eventbus._memory import MemoryAdapter
 from eventbus._wire._message import Message
 

@@ -3,7 +3,7 @@
 Everything users need is importable from here; the modules behind it are private.
 """
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     DEAD_LETTER_GROUP,
     Adapter,
     AdapterInfo,
@@ -17,8 +17,8 @@ from eventbus._adapter import (
     SubscriptionSpec,
     Support,
 )
-from eventbus._breaker import BreakerState, CircuitBreaker
-from eventbus._budget import RetryBudget
+from eventbus._adapter._hookspecs import hookimpl
+from eventbus._adapter._plugins import adapter_infos, create_adapter
 from eventbus._bus._consumer import DEAD_LETTER_ATTRIBUTES, Subscription, SubscriptionStats
 from eventbus._bus._eventbus import EventBus
 from eventbus._bus._handlers import HandlerGroup
@@ -33,7 +33,7 @@ from eventbus._contracts.middleware import ValidationMiddleware
 from eventbus._contracts.model import CompatibilityMode, CompatibilityPolicy, Direction
 from eventbus._contracts.registry import Registry
 from eventbus._contracts.validate import SchemaValidator
-from eventbus._dlq import DeadLetterEntry, DeadLetterFilter, DeadLetterQueue, ReplayResult
+from eventbus._dlq._queue import DeadLetterEntry, DeadLetterFilter, DeadLetterQueue, ReplayResult
 from eventbus._errors import (
     AdapterError,
     BrokerConnectionError,
@@ -66,7 +66,6 @@ from eventbus._errors import (
     WebhookSignatureError,
     redact_url,
 )
-from eventbus._hookspecs import hookimpl
 from eventbus._idempotency import (
     Claim,
     ClaimStatus,
@@ -102,16 +101,17 @@ from eventbus._jobs import (
     open_job_store,
 )
 from eventbus._jobs._http import JobsApp
-from eventbus._logs import JsonFormatter, LoggingMiddleware
-from eventbus._otel_metrics import (
+from eventbus._observe._logs import JsonFormatter, LoggingMiddleware
+from eventbus._observe._metrics import (
     MetricsMiddleware,
     PrometheusExporter,
     prometheus_meter_provider,
     start_prometheus_exporter,
 )
-from eventbus._otel_tracing import TracingMiddleware, inject_trace_context
+from eventbus._observe._tracing import TracingMiddleware, inject_trace_context
 from eventbus._outbox import OutboxRelay, OutboxStore, PostgresOutbox, SqliteOutbox
-from eventbus._plugins import adapter_infos, create_adapter
+from eventbus._reliability._breaker import BreakerState, CircuitBreaker
+from eventbus._reliability._budget import RetryBudget
 from eventbus._rpc import (
     NoRespondersError,
     RemoteHandlerError,

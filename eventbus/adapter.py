@@ -3,14 +3,14 @@
 The adapter contract (``Adapter``, ``Delivery``, ``Capabilities``...), ``Message``, the
 ``hookimpl`` marker for the ``eventbus_adapters`` hook, the errors an adapter raises when it
 translates its broker SDK's exceptions, and the helpers every adapter needs (written once, in
-``eventbus._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
+``eventbus._adapter._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
 ``ChannelNames``), URL parsing (``split_url``, ``parse_hosts_url``, ``parse_params``, ``Param``), secret hiding
 (``redact_url``, ``redact_text``, ``Scrubber``), the broker dedupe id of an event
 (``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not the
 bindings, not ``Event``.
 """
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     DEAD_LETTER_GROUP,
     Adapter,
     AdapterFactory,
@@ -32,20 +32,9 @@ from eventbus._adapter import (
     SubscriptionSpec,
     Support,
 )
-from eventbus._errors import (
-    AdapterError,
-    BrokerConnectionError,
-    ChannelNameError,
-    ConfigurationError,
-    LimitExceededError,
-    PublishError,
-    UnsupportedSemanticError,
-    redact_url,
-)
-from eventbus._hookspecs import hookimpl
-from eventbus._keygate import OrderingGate
-from eventbus._redact import Scrubber, redact_text
-from eventbus._toolkit import (
+from eventbus._adapter._hookspecs import hookimpl
+from eventbus._adapter._keygate import OrderingGate
+from eventbus._adapter._toolkit import (
     ChannelNames,
     HostsUrl,
     Param,
@@ -57,6 +46,17 @@ from eventbus._toolkit import (
     parse_params,
     split_url,
 )
+from eventbus._errors import (
+    AdapterError,
+    BrokerConnectionError,
+    ChannelNameError,
+    ConfigurationError,
+    LimitExceededError,
+    PublishError,
+    UnsupportedSemanticError,
+    redact_url,
+)
+from eventbus._redact import Scrubber, redact_text
 from eventbus._wire._message import HeaderValue, Message
 
 __all__ = [

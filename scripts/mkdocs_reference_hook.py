@@ -19,8 +19,8 @@ _MARKER = re.compile(r"^<!-- reference: ([\w.]+) -->$", re.M)
 _SECTIONS = [
     ("Bus and events", ("eventbus._bus", "eventbus._wire._event")),
     ("Wire formats and bindings", ("eventbus._wire",)),
-    ("Middleware and observability", ("eventbus._logs", "eventbus._otel")),
-    ("Reliability", ("eventbus._breaker", "eventbus._budget", "eventbus._idempotency")),
+    ("Middleware and observability", ("eventbus._observe",)),
+    ("Reliability", ("eventbus._reliability", "eventbus._idempotency")),
     ("Transactional outbox", ("eventbus._outbox",)),
     ("Dead letters", ("eventbus._dlq",)),
     ("Request-reply", ("eventbus._rpc",)),
@@ -28,9 +28,16 @@ _SECTIONS = [
     ("Webhooks", ("eventbus._webhooks",)),
     (
         "Adapter contract and plugins",
-        ("eventbus._adapter", "eventbus._plugins", "eventbus._hookspecs"),
+        (
+            "eventbus._adapter._contract",
+            "eventbus._adapter._plugins",
+            "eventbus._adapter._hookspecs",
+        ),
     ),
-    ("Adapter toolkit", ("eventbus._toolkit", "eventbus._keygate", "eventbus._redact")),
+    (
+        "Adapter toolkit",
+        ("eventbus._adapter._toolkit", "eventbus._adapter._keygate", "eventbus._redact"),
+    ),
     ("Errors", ("eventbus._errors",)),
     ("Testing", ("eventbus.testing",)),
 ]

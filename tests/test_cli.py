@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eventbus import Event, EventBus
-from eventbus._cli import _parser, _tail, main
+from eventbus._cli._main import _parser, _tail, main
 
 
 def eventbus(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from eventbus import ConfigurationError, EventBus, UnknownSchemeError
-from eventbus._cli import _parser, main
+from eventbus._cli._main import _parser, main
 
 
 def test_adapters_json_lists_schemes_and_capabilities(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from eventbus import ConfigurationError, Event, EventBus
-from eventbus._cli import _parser, main
-from eventbus._publish_cli import build_event, parse_extension
+from eventbus._cli._main import _parser, main
+from eventbus._cli._publish import build_event, parse_extension
 from eventbus.testing import wait_until
 
 BASE = ["publish", "memory://cli-publish", "--type", "cli.t", "--source", "/cli"]

@@ -9,7 +9,7 @@ import sys
 import types
 from pathlib import Path
 
-from eventbus._plugins import adapter_infos, plugin_manager
+from eventbus._adapter._plugins import adapter_infos, plugin_manager
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "writing-adapters.md"
 _BLOCKS = dict(re.findall(r'```python title="([\w.]+)"\n(.*?)```', GUIDE.read_text(), re.S))

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     Adapter,
     AdapterSubscription,
     Delivery,
@@ -36,9 +36,9 @@ from eventbus._adapter import (
 from eventbus._bus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, log_fields, sanitise
 from eventbus._bus._middleware import ConsumeContext, ConsumeNext
 from eventbus._bus._pool import WorkerPool
+from eventbus._bus._ratelimit import RateLimitedLog
 from eventbus._bus._retry import RetryPolicy
 from eventbus._errors import DataDecodeError, RejectedEventError, RetryLaterError
-from eventbus._logs import RateLimitedLog
 from eventbus._rpc._attributes import REPLY_TO
 from eventbus._wire._bindings import decoder
 from eventbus._wire._event import Event

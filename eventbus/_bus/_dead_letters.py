@@ -23,9 +23,9 @@ from typing import Any, Final
 
 import msgspec
 
-from eventbus._adapter import Adapter, DeadLetter, Delivery, Limits, SubscriptionSpec
+from eventbus._adapter._contract import Adapter, DeadLetter, Delivery, Limits, SubscriptionSpec
+from eventbus._bus._ratelimit import RateLimitedLog
 from eventbus._errors import LimitExceededError
-from eventbus._logs import RateLimitedLog
 from eventbus._wire._bindings import annotate
 from eventbus._wire._message import Message
 from eventbus._wire._types import ExtensionValue, utc_now

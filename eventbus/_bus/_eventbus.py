@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, Unpack, overload
 
-from eventbus._adapter import Adapter, Capabilities, Semantic, SubscriptionSpec
+from eventbus._adapter._contract import Adapter, Capabilities, Semantic, SubscriptionSpec
+from eventbus._adapter._plugins import create_adapter
+from eventbus._adapter._toolkit import ChannelNames
 from eventbus._bus._consumer import Subscription, _Runtime
 from eventbus._bus._handler import Handler, inspect_handler
 from eventbus._bus._handlers import HandlerGroup, Hook, Lifespan, check_hook, resolve
@@ -26,9 +28,7 @@ from eventbus._errors import (
     UnsupportedSemanticError,
     redact_url,
 )
-from eventbus._plugins import create_adapter
 from eventbus._rpc import Replier, Requester, RequestStats
-from eventbus._toolkit import ChannelNames
 from eventbus._wire._bindings import ContentMode, decoder
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     DEAD_LETTER_GROUP,
     Browsed,
     Capabilities,
@@ -17,6 +17,7 @@ from eventbus._adapter import (
     SubscriptionSpec,
     Support,
 )
+from eventbus._adapter._toolkit import ChannelNames
 from eventbus._errors import BrokerConnectionError, ConfigurationError
 from eventbus._memory import _admin
 from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW, MemoryBroker, named_broker
@@ -25,7 +26,6 @@ from eventbus._memory._names import ADAPTER_NAME, check_messages
 from eventbus._memory._replies import MemoryReplies, deliver_reply, has_receivers
 from eventbus._memory._subscription import MemorySubscription
 from eventbus._memory._url import DEFAULT_MAX_MESSAGE_BYTES, check_broker_name, parse_memory_url
-from eventbus._toolkit import ChannelNames
 from eventbus._wire._message import Message
 
 #: Messages one queue holds before publishers wait (bounded buffers everywhere).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventbus._adapter import Browsed, GroupInfo
+from eventbus._adapter._contract import Browsed, GroupInfo
 from eventbus._errors import ConfigurationError
 from eventbus._memory._broker import MemoryBroker
 from eventbus._memory._names import matches

@@ -13,12 +13,12 @@ import threading
 from collections.abc import Callable, Sequence
 from time import monotonic
 
-from eventbus._adapter import DeadLetter
+from eventbus._adapter._contract import DeadLetter
+from eventbus._adapter._toolkit import check_channel
 from eventbus._memory._delivery import MemoryDelivery
 from eventbus._memory._faults import MemoryStats
 from eventbus._memory._names import ADAPTER_NAME, check_messages, is_wildcard, matches
 from eventbus._memory._queue import Queue
-from eventbus._toolkit import check_channel
 from eventbus._wire._message import Message
 
 __all__ = ["DEFAULT_DEDUPE_WINDOW", "MemoryBroker", "forget_brokers", "named_broker"]

@@ -6,7 +6,7 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING, ClassVar
 
-from eventbus._adapter import DeadLetter, Limits
+from eventbus._adapter._contract import DeadLetter, Limits
 from eventbus._memory._faults import MemoryFaults
 from eventbus._wire._message import Message
 

@@ -1,4 +1,4 @@
-"""Wildcard matching and message limits of the in-memory broker (names: ``eventbus._toolkit``).
+"""Wildcard matching and message limits of the in-memory broker (names: ``_adapter._toolkit``).
 
 A pattern is a channel name whose '.'-separated tokens may be ``*`` (exactly one token) or, as
 the last token only, ``>`` (one or more tokens), as in NATS.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eventbus._adapter import Limits
+from eventbus._adapter._contract import Limits
 from eventbus._errors import LimitExceededError
 from eventbus._wire._message import Message
 

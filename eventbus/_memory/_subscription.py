@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import Callable
 
-from eventbus._adapter import Deliver, Limits, SubscriptionSpec
+from eventbus._adapter._contract import Deliver, Limits, SubscriptionSpec
 from eventbus._memory._broker import MemoryBroker
 from eventbus._memory._delivery import Consumer
 from eventbus._memory._faults import MemoryFaults

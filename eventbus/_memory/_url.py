@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from eventbus._adapter._toolkit import Param, parse_params, split_url
 from eventbus._errors import ConfigurationError
 from eventbus._memory._broker import DEFAULT_DEDUPE_WINDOW
 from eventbus._memory._faults import MemoryFaults
-from eventbus._toolkit import Param, parse_params, split_url
 
 __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "MemoryOptions", "check_broker_name", "parse_memory_url"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pluggy
 
-from eventbus._adapter import AdapterInfo
+from eventbus._adapter._contract import AdapterInfo
 from eventbus._memory._adapter import CAPABILITIES, MemoryAdapter
 
 __all__ = ["eventbus_adapters"]

@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import Any
 
-from eventbus._cli_args import positive_float, positive_int
+from eventbus._cli._args import positive_float, positive_int
 
 __all__ = ["add_parser", "run"]
 

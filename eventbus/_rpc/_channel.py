@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from eventbus._adapter import Adapter, AdapterSubscription, Delivery, SubscriptionSpec
+from eventbus._adapter._contract import Adapter, AdapterSubscription, Delivery, SubscriptionSpec
 from eventbus._wire._message import Message
 
 __all__ = ["ChannelReplies", "reply_channel"]

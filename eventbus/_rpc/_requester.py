@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventbus._adapter import Adapter, ReplyingAdapter, ReplyListener
+from eventbus._adapter._contract import Adapter, ReplyingAdapter, ReplyListener
 from eventbus._bus._middleware import Middleware, compose_publish
 from eventbus._errors import BusClosedError, ConfigurationError
 from eventbus._rpc._attributes import (

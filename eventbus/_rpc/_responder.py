@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from eventbus._adapter import Adapter, ReplyingAdapter
+from eventbus._adapter._contract import Adapter, ReplyingAdapter
 from eventbus._rpc._attributes import REPLY_TO, expired, reply_event
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message

@@ -67,7 +67,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _configure_logging(fmt: str, level: str) -> None:
-    from eventbus._logs import JsonFormatter
+    from eventbus._observe._logs import JsonFormatter
 
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -91,7 +91,7 @@ def _child_args(args: argparse.Namespace) -> list[str]:
 
 
 def _metrics_for(bus: Any) -> Any:
-    from eventbus._otel_metrics import MetricsMiddleware, prometheus_text
+    from eventbus._observe._metrics import MetricsMiddleware, prometheus_text
 
     if not any(isinstance(m, MetricsMiddleware) for m in bus.middleware):
         return None

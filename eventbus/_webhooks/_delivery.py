@@ -25,11 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventbus._breaker import CircuitBreaker
 from eventbus._bus._consumer import Subscription
 from eventbus._bus._eventbus import EventBus
 from eventbus._errors import ConfigurationError, RejectedEventError
 from eventbus._redact import redact_url
+from eventbus._reliability._breaker import CircuitBreaker
 from eventbus._webhooks._model import Endpoint
 from eventbus._webhooks._sinks import DeliveryFailedError, EndpointGoneError, HttpSink, Sink
 from eventbus._webhooks._ssrf import DestinationGuard

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from dataclasses import dataclass
 from typing import Any, Final
 
+from eventbus._adapter._toolkit import broker_dedupe_id
 from eventbus._bus._eventbus import EventBus
 from eventbus._errors import (
     AdapterError,
@@ -29,7 +30,6 @@ from eventbus._errors import (
     StoreError,
 )
 from eventbus._idempotency._store import ClaimStatus, IdempotencyStore, MemoryIdempotencyStore
-from eventbus._toolkit import broker_dedupe_id
 from eventbus._webhooks._ingress_auth import IngressAuth
 from eventbus._webhooks._ingress_http import read_body, request_headers, send_response
 from eventbus._webhooks._ingress_sources import read_request

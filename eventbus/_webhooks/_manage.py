@@ -12,8 +12,8 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from eventbus._adapter import Adapter
-from eventbus._dlq import DeadLetterEntry, DeadLetterQueue, ReplayResult
+from eventbus._adapter._contract import Adapter
+from eventbus._dlq._queue import DeadLetterEntry, DeadLetterQueue, ReplayResult
 from eventbus._webhooks._model import Endpoint
 from eventbus._webhooks._sinks import HttpSink, Sink
 from eventbus._webhooks._ssrf import DestinationGuard

@@ -60,7 +60,6 @@ from typing import Any, Final, cast
 import msgspec
 
 from eventbus._errors import ConfigurationError, DecodeError, InvalidEventError, Problem
-from eventbus._toolkit import broker_dedupe_id as dedupe_id
 from eventbus._wire._amqp import (
     COLON_PREFIX,
     DEFAULT_PREFIX,
@@ -71,6 +70,7 @@ from eventbus._wire._amqp import (
     encode_amqp,
 )
 from eventbus._wire._data import _decoder_for, encode_data
+from eventbus._wire._dedupe import broker_dedupe_id as dedupe_id
 from eventbus._wire._event import JSON_CONTENT_TYPE, OCTET_STREAM, Event, _extension_names_ok
 from eventbus._wire._format import from_json, read_structured, to_json
 from eventbus._wire._kafka import KAFKA_PREFIX, from_ce_form, kafka_name, kafka_where, to_ce_form

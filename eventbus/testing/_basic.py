@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pluggy
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     AdapterInfo,
     AdapterSubscription,
     Capabilities,
@@ -172,7 +172,7 @@ _PLUGIN = _Plugin()
 
 def register_basic_adapter(pm: pluggy.PluginManager | None = None) -> None:
     """Make ``basic://`` URLs available (idempotent)."""
-    from eventbus._plugins import plugin_manager
+    from eventbus._adapter._plugins import plugin_manager
 
     pm = pm or plugin_manager()
     if not pm.is_registered(_PLUGIN):

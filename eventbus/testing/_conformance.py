@@ -32,7 +32,7 @@ from urllib.parse import unquote
 import msgspec
 import pytest
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     DEAD_LETTER_GROUP,
     AdapterSubscription,
     Capabilities,
@@ -40,11 +40,11 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
+from eventbus._adapter._plugins import create_adapter
 from eventbus._bus._dead_letters import wire_size
 from eventbus._bus._eventbus import EventBus
 from eventbus._bus._retry import RetryPolicy
 from eventbus._errors import LimitExceededError, UnsupportedSemanticError
-from eventbus._plugins import create_adapter
 from eventbus._wire._bindings import ContentMode, decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message

@@ -17,12 +17,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventbus._adapter import BrowsingAdapter, GroupAdminAdapter, GroupInfo
+from eventbus._adapter._contract import BrowsingAdapter, GroupAdminAdapter, GroupInfo
+from eventbus._adapter._plugins import create_adapter
 from eventbus._bus._eventbus import EventBus
 from eventbus._bus._retry import RetryPolicy
 from eventbus._bus._router import Router
-from eventbus._cli import main
-from eventbus._plugins import create_adapter
+from eventbus._cli._main import main
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message
 from eventbus.testing._conformance import run, wait_until

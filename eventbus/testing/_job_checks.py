@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from eventbus._adapter import Capabilities, Semantic
+from eventbus._adapter._contract import Capabilities, Semantic
 from eventbus._bus._eventbus import EventBus
 from eventbus._jobs import JobCancelledError, Jobs, JobState, SqliteJobStore, current_job
 from eventbus._wire._event import Event

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from eventbus._adapter import Capabilities, Semantic, Support
+from eventbus._adapter._contract import Capabilities, Semantic, Support
 from eventbus._bus._eventbus import EventBus
 from eventbus._errors import BusClosedError
 from eventbus._rpc import (

@@ -85,7 +85,8 @@ async def test_publish_before_open_and_after_close_raises(memory_url: str) -> No
 def test_unknown_scheme_names_installed_schemes_and_distribution() -> None:
     import pluggy
 
-    from eventbus import _hookspecs, create_adapter
+    from eventbus import create_adapter
+    from eventbus._adapter import _hookspecs
     from eventbus._memory import plugin as memory_plugin
 
     only_memory = pluggy.PluginManager(_hookspecs.PROJECT)

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from eventbus import ContentMode, DeadLetterQueue, Event, EventBus, Message, RetryPolicy
-from eventbus._adapter import DEAD_LETTER_GROUP, Delivery, SubscriptionSpec
+from eventbus._adapter._contract import DEAD_LETTER_GROUP, Delivery, SubscriptionSpec
 from eventbus._wire._bindings import encode
 from eventbus.testing import BasicAdapter, run, wait_until
 from eventbus.testing._conformance import dead_letter_headers, near_limit_event, settle

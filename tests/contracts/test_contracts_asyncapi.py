@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from eventbus import ContentMode, Event, Registry, ValidationMiddleware, encode
-from eventbus._cli import main
+from eventbus._cli._main import main
 from eventbus._contracts.asyncapi import asyncapi_document
 from eventbus._contracts.asyncapi_wire import BROKERS, probe_event
 from eventbus._contracts.vectors import build_vectors

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eventbus import Event, to_json
-from eventbus._cli import main
+from eventbus._cli._main import main
 
 ORDER = "com.example.shop.order.placed"
 WriteJson = Callable[[Path, Any], Path]

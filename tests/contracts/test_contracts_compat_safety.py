@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eventbus import CompatibilityMode, InvalidSchemaError, check_compatibility
-from eventbus._cli import main
+from eventbus._cli._main import main
 from eventbus._contracts.check import _removal_problem
 from eventbus._contracts.model import Deprecation
 

@@ -24,7 +24,7 @@ from eventbus import (
     SchemaValidator,
     ValidationMiddleware,
 )
-from eventbus._cli import main
+from eventbus._cli._main import main
 from eventbus._contracts.cli import EXIT_USAGE
 from eventbus._contracts.validate import MAX_DATA_DEPTH, MAX_SCHEMA_DEPTH
 from eventbus.testing import wait_until

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from eventbus import Event, EventBus, Jobs, JobState, SqliteJobStore
-from eventbus._cli import main
+from eventbus._cli._main import main
 
 
 def _make_jobs(path: Path) -> list[str]:

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from eventbus._adapter import Delivery
+from eventbus._adapter._contract import Delivery
 from eventbus._wire._message import Message
 
 Handler = Callable[[Delivery], Awaitable[None]]

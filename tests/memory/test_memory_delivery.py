@@ -6,7 +6,7 @@ import asyncio
 
 from memory_helpers import Inbox, eventually, msg, settle_all
 
-from eventbus._adapter import DEAD_LETTER_GROUP, DeadLetter, Delivery, SubscriptionSpec
+from eventbus._adapter._contract import DEAD_LETTER_GROUP, DeadLetter, Delivery, SubscriptionSpec
 from eventbus._memory import MemoryAdapter
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from memory_helpers import Inbox, eventually, msg
 
-from eventbus._adapter import SubscriptionSpec
+from eventbus._adapter._contract import SubscriptionSpec
 from eventbus._errors import ConfigurationError
 from eventbus._memory import MemoryAdapter, MemoryFaults, MemoryStats
 from eventbus._wire._message import Message

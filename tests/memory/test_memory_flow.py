@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from memory_helpers import Inbox, msg, settle_all
 
-from eventbus._adapter import SubscriptionSpec
+from eventbus._adapter._contract import SubscriptionSpec
 from eventbus._memory import MemoryAdapter
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from memory_helpers import Inbox, eventually, msg, settle_all
 
-from eventbus._adapter import Adapter, ReplyingAdapter, Semantic, SubscriptionSpec, Support
+from eventbus._adapter._contract import (
+    Adapter,
+    ReplyingAdapter,
+    Semantic,
+    SubscriptionSpec,
+    Support,
+)
 from eventbus._errors import BrokerConnectionError, ChannelNameError, LimitExceededError
 from eventbus._memory import MemoryAdapter, forget_brokers
 from eventbus._wire._message import Message

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pluggy
 import pytest
 
-from eventbus import _hookspecs
+from eventbus._adapter import _hookspecs
 from eventbus._errors import ConfigurationError
 from eventbus._memory import (
     CAPABILITIES,

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from eventbus import DEAD_LETTER_GROUP, Event, EventBus, RetryPolicy, Router, decode
-from eventbus._cli import main
-from eventbus._dlq_cli import parse_since
+from eventbus._cli._main import main
+from eventbus._cli._progress import ProgressBar, ScanProgress, duration
+from eventbus._dlq._cli import parse_since
 from eventbus._memory._broker import named_broker
-from eventbus._progress import ProgressBar, ScanProgress, duration
 from eventbus.testing import run, wait_until
 
 ROUTER = Router({"shop.>": "orders"})

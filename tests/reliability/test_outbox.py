@@ -26,7 +26,7 @@ from eventbus import (
     StoreError,
     decode,
 )
-from eventbus._cli import main
+from eventbus._cli._main import main
 from eventbus._memory import MemoryAdapter
 from eventbus._memory._broker import named_broker
 from eventbus.testing import run, wait_until

@@ -9,7 +9,7 @@ import pytest
 from standardwebhooks import Webhook
 from webhook_receiver import Receiver
 
-from eventbus._cli import main
+from eventbus._cli._main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -21,7 +21,7 @@ from eventbus_pubsub._publish import to_pubsub
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 
-from eventbus._plugins import create_adapter
+from eventbus._adapter._plugins import create_adapter
 from eventbus.adapter import (
     AdapterError,
     BrokerConnectionError,

@@ -7,22 +7,21 @@
   :func:`parse_hosts_url` for ``scheme://[user@]host[:port][,host:port...]`` URLs whose
   parameters fill sections of a configuration (NATS, Kafka);
 - :class:`Scrubber` (from ``_redact``): blanks known secrets out of any text;
-- :func:`broker_dedupe_id`: the id broker-side duplicate detection compares, from the event's
-  ``source`` and ``id`` (the bindings set ``Message.dedupe_id`` with it).
+- :func:`broker_dedupe_id` (from ``_wire._dedupe``): the id broker-side duplicate detection
+  compares, from the event's ``source`` and ``id`` (the bindings set ``Message.dedupe_id`` with it).
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from eventbus._adapter import Limits
+from eventbus._adapter._contract import Limits
 from eventbus._errors import ChannelNameError, ConfigurationError
 from eventbus._redact import Scrubber, is_secret_name, redact_url
+from eventbus._wire._dedupe import broker_dedupe_id
 
 __all__ = [
     "ChannelNames",
@@ -299,30 +298,3 @@ def _hosts(hostlist: str, default_port: int, *, what: str, entry: str) -> tuple[
             raise ConfigurationError(f"bad {entry} #{number} in the {what}: {_HOST_FORM}")
         servers.append(f"{host}:{int(port)}")
     return tuple(servers)
-
-
-# -- publisher dedupe ----------------------------------------------------------------------------
-
-_SHORT_ID = 96  # ids up to this long stay readable; "<id>@<16 hex>" fits 128 characters
-
-
-@functools.lru_cache(maxsize=1024)
-def _source_digest(source: str) -> str:
-    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-
-
-def broker_dedupe_id(source: str, event_id: str) -> str:
-    """The id a broker's duplicate detection compares (``Message.dedupe_id``, which adapters
-    send as ``Nats-Msg-Id``, Service Bus ``MessageId``...) for the event ``(source, id)``.
-
-    CloudEvents identity is source + id: two producers may use the same id, and must not drop
-    each other's events. The result is the same for the same pair in every process and release
-    (a re-sent publish is still a duplicate) and differs for different pairs: ``<id>@<digest of
-    source>`` (16 hex characters), or for an id longer than 96 characters a 32-hex-character
-    digest of both. Either way at most 128 characters (Service Bus' MessageId limit).
-    """
-    if len(event_id) <= _SHORT_ID:
-        return f"{event_id}@{_source_digest(source)}"
-    source_bytes = source.encode("utf-8", "surrogatepass")
-    data = b"%d:" % len(source_bytes) + source_bytes + event_id.encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()

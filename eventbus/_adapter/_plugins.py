@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pluggy
 
-from eventbus import _hookspecs
-from eventbus._adapter import Adapter, AdapterInfo
+from eventbus._adapter import _hookspecs
+from eventbus._adapter._contract import Adapter, AdapterInfo
 from eventbus._errors import ConfigurationError, UnknownSchemeError, redact_url
 
 __all__ = ["adapter_infos", "create_adapter", "plugin_manager"]

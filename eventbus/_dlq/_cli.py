@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventbus._cli_args import naming, positive_float, positive_int
+from eventbus._cli._args import naming, positive_float, positive_int
 from eventbus._errors import ConfigurationError
 
 __all__ = ["add_parser", "parse_since", "run"]
@@ -103,8 +103,8 @@ def _full(entry: Any) -> dict[str, Any]:
 def _check_arguments(args: argparse.Namespace, adapter: Any) -> None:
     """Channel names and the type pattern are usage errors naming the argument, before
     connecting."""
+    from eventbus._adapter._toolkit import ChannelNames
     from eventbus._bus._router import type_matcher
-    from eventbus._toolkit import ChannelNames
 
     names = ChannelNames(adapter.capabilities.limits, adapter=adapter.name)
     for argument, value in (
@@ -121,7 +121,7 @@ def _check_arguments(args: argparse.Namespace, adapter: Any) -> None:
 
 
 async def _replay(args: argparse.Namespace, queue: Any, selection: Any) -> int:
-    from eventbus._progress import ProgressBar
+    from eventbus._cli._progress import ProgressBar
 
     result = await queue.replay(
         selection,
@@ -150,9 +150,9 @@ async def _replay(args: argparse.Namespace, queue: Any, selection: Any) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from eventbus._dlq import DeadLetterFilter, DeadLetterQueue
-    from eventbus._plugins import create_adapter
-    from eventbus._progress import ScanProgress
+    from eventbus._adapter._plugins import create_adapter
+    from eventbus._cli._progress import ScanProgress
+    from eventbus._dlq._queue import DeadLetterFilter, DeadLetterQueue
 
     selection = DeadLetterFilter(
         types=args.types,

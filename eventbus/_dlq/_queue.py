@@ -31,7 +31,7 @@ from typing import Any
 
 import msgspec
 
-from eventbus._adapter import (
+from eventbus._adapter._contract import (
     DEAD_LETTER_GROUP,
     Adapter,
     BrowsingAdapter,
@@ -41,14 +41,14 @@ from eventbus._adapter import (
     Semantic,
     SubscriptionSpec,
 )
-from eventbus._dlq_entry import DeadLetterEntry, DeadLetterFilter
+from eventbus._adapter._toolkit import broker_dedupe_id
+from eventbus._dlq._entry import DeadLetterEntry, DeadLetterFilter
 from eventbus._errors import (
     ConfigurationError,
     DecodeError,
     EventBusError,
     UnsupportedSemanticError,
 )
-from eventbus._toolkit import broker_dedupe_id
 from eventbus._wire._bindings import decode, encode
 from eventbus._wire._event import Event
 from eventbus._wire._message import Message

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eventbus._cli_args import naming
+from eventbus._cli._args import naming
 from eventbus._errors import ConfigurationError, InvalidEventError, Problem
 from eventbus._wire._data import is_json_type
 from eventbus._wire._types import parse_time
@@ -172,8 +172,8 @@ async def publish(args: argparse.Namespace) -> dict[str, Any]:
     A bad argument raises ConfigurationError naming it, before anything connects: an event
     type that routes to a channel the broker cannot name is named as ``--type``.
     """
+    from eventbus._adapter._toolkit import ChannelNames
     from eventbus._bus._eventbus import EventBus
-    from eventbus._toolkit import ChannelNames
 
     event = build_event(args)
     mode = "structured" if args.structured else "binary" if args.binary else None

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from eventbus._adapter import Delivery
+from eventbus._adapter._contract import Delivery
 from eventbus._bus._consumer import DEAD_LETTER_ATTRIBUTES
 from eventbus._bus._router import type_matcher
 from eventbus._errors import DecodeError, EventBusError

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pluggy
 
-from eventbus._adapter import AdapterInfo
+from eventbus._adapter._contract import AdapterInfo
 
 __all__ = ["hookimpl", "hookspec"]
 

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from eventbus._adapter import Semantic
-from eventbus._cli_args import naming, positive_float, positive_int
+from eventbus._adapter._contract import Semantic
+from eventbus._cli._args import naming, positive_float, positive_int
 from eventbus._errors import ConfigurationError, EventBusError, InvalidEventError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     adapters.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("demo", help="run a small order flow on the in-memory bus")
 
-    from eventbus._publish_cli import add_parser as add_publish_parser
+    from eventbus._cli._publish import add_parser as add_publish_parser
 
     add_publish_parser(sub)
 
@@ -56,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     from eventbus._contracts.cli import add_parser as add_contracts_parser
 
     add_contracts_parser(sub)
-    from eventbus._dlq_cli import add_parser as add_dlq_parser
-    from eventbus._groups_cli import add_parser as add_groups_parser
+    from eventbus._cli._groups import add_parser as add_groups_parser
+    from eventbus._dlq._cli import add_parser as add_dlq_parser
     from eventbus._outbox.cli import add_parser as add_outbox_parser
 
     add_dlq_parser(sub)
@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_adapters(as_json: bool = False) -> int:
-    from eventbus._plugins import adapter_infos
+    from eventbus._adapter._plugins import adapter_infos
 
     infos = adapter_infos()
     semantics = list(Semantic)
@@ -108,7 +108,7 @@ def _cmd_adapters(as_json: bool = False) -> int:
 
 
 async def _publish(args: argparse.Namespace) -> int:
-    from eventbus._publish_cli import publish
+    from eventbus._cli._publish import publish
 
     published = await publish(args)
     if args.json:
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "adapters":
             return _cmd_adapters(args.json)
         if args.command == "demo":
-            from eventbus._demo import main as demo_main
+            from eventbus._cli._demo import main as demo_main
 
             return demo_main()
         if args.command == "publish":
@@ -200,11 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tail":
             return asyncio.run(_tail(args))
         if args.command == "dlq":
-            from eventbus._dlq_cli import run as run_dlq
+            from eventbus._dlq._cli import run as run_dlq
 
             return run_dlq(args)
         if args.command == "groups":
-            from eventbus._groups_cli import run as run_groups
+            from eventbus._cli._groups import run as run_groups
 
             return run_groups(args)
         if args.command == "outbox":

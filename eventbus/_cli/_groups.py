@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from eventbus._adapter import GroupAdminAdapter, Semantic
+from eventbus._adapter._contract import GroupAdminAdapter, Semantic
 from eventbus._errors import UnsupportedSemanticError
 
 __all__ = ["add_parser", "run"]
@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from eventbus._plugins import create_adapter
+    from eventbus._adapter._plugins import create_adapter
 
     adapter = create_adapter(args.url)
     if not (

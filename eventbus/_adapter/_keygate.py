@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from eventbus._adapter import Delivery
+from eventbus._adapter._contract import Delivery
 
 __all__ = ["OrderingGate"]
 
