@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
 from eventbus.adapter import (
     DEAD_LETTER_GROUP,
@@ -14,13 +15,14 @@ from eventbus.adapter import (
     Deliver,
     GroupInfo,
     Message,
+    PublishError,
     SubscriptionSpec,
 )
 from eventbus_aws._admin import Admin, QueuePlan, QueueRef
 from eventbus_aws._capabilities import CAPABILITIES
 from eventbus_aws._client import Clients, describe_endpoint, open_clients
 from eventbus_aws._config import AwsConfig
-from eventbus_aws._errors import translated
+from eventbus_aws._errors import error_code, translated
 from eventbus_aws._groups import SqsGroups
 from eventbus_aws._names import (
     ADAPTER_NAME,
@@ -30,10 +32,13 @@ from eventbus_aws._names import (
     group_queue_name,
 )
 from eventbus_aws._publish import Publisher
+from eventbus_aws._replies import REPLIES_IN_FLIGHT, SqsReplies, reply_channel, reply_deliver
 from eventbus_aws._subscription import SqsSubscription
 from eventbus_aws._url import parse_sqs_url
 
 __all__ = ["SqsAdapter"]
+
+log = logging.getLogger("eventbus.aws")
 
 
 class SqsAdapter:
@@ -52,6 +57,7 @@ class SqsAdapter:
         self._publisher: Publisher | None = None
         self._groups: SqsGroups | None = None
         self._subscriptions: dict[SqsSubscription, None] = {}
+        self._replies: dict[SqsReplies, None] = {}
         self._names = channel_names()
 
     @classmethod
@@ -90,7 +96,15 @@ class SqsAdapter:
         self._groups = SqsGroups(clients, self._config, self._where)
 
     async def close(self) -> None:
-        """Close the subscriptions (unsettled messages go back), then the clients."""
+        """Close the reply listeners (removing their topics) and the subscriptions (unsettled
+        messages go back), then the clients."""
+        for replies in list(self._replies):
+            try:
+                await replies.close()
+            except Exception as exc:  # the rest is still closed
+                log.warning(
+                    "eventbus: removing the reply topic %r failed: %r", replies.channel, exc
+                )
         for subscription in list(self._subscriptions):
             await subscription.close()
         clients, self._clients = self._clients, None
@@ -197,3 +211,46 @@ class SqsAdapter:
         self._subscriptions[subscription] = None
         subscription.start()
         return subscription
+
+    # -- request-reply (ReplyingAdapter; see _replies) ------------------------------------------
+
+    async def listen_replies(
+        self, on_reply: Callable[[Message], None], on_no_responders: Callable[[str], None]
+    ) -> SqsReplies:
+        """A reply topic and queue of this requester's own, subscribed before this returns;
+        closing the listener deletes them."""
+        admin, _, _ = self._parts()
+        channel = reply_channel()
+        topic = await admin.topic(channel)
+        try:
+            spec = SubscriptionSpec(channel, max_in_flight=REPLIES_IN_FLIGHT)
+            subscription = await self.subscribe(spec, reply_deliver(on_reply))
+        except BaseException:
+            await admin.delete_topic(topic)
+            raise
+        replies = SqsReplies(admin, topic, subscription, on_close=self._forget_replies)
+        self._replies[replies] = None
+        return replies
+
+    def _forget_replies(self, replies: SqsReplies) -> None:
+        self._replies.pop(replies, None)
+
+    async def publish_request(self, channel: str, message: Message, reply_to: str) -> None:
+        self._check_channel(reply_to)
+        await self.publish(channel, (message,))  # the address travels in ce-replyto
+
+    async def publish_reply(self, reply_to: str, message: Message) -> None:
+        """Publish to the requester's reply topic if it still exists (never created here)."""
+        admin, publisher, _ = self._parts()
+        self._check_channel(reply_to)
+        topic = await admin.existing_topic(reply_to)
+        if topic is None:
+            log.info("eventbus: dropped a reply to %r: its requester has closed", reply_to)
+            return
+        try:
+            await publisher.publish_to(topic, (message,))
+        except PublishError as exc:
+            if not isinstance(exc.__cause__, Exception) or error_code(exc.__cause__) != "NotFound":
+                raise
+            admin.forget(reply_to)
+            log.info("eventbus: dropped a reply to %r: its requester has closed", reply_to)

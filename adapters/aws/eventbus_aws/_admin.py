@@ -120,6 +120,27 @@ class Admin:
         self._topics[channel] = ref
         return ref
 
+    async def existing_topic(self, channel: str) -> TopicRef | None:
+        """The standard topic of ``channel`` if it exists (never created); None if not."""
+        known = self._topics.get(channel)
+        if known is not None:
+            return known
+        arn = await self._arn("sns", topic_name(channel))
+        if not await self._topic_exists(arn):
+            return None
+        ref = self._topics[channel] = TopicRef(channel, arn, False)
+        return ref
+
+    def forget(self, channel: str) -> None:
+        """Drop what is known of ``channel``'s topic (it was deleted)."""
+        self._topics.pop(channel, None)
+
+    async def delete_topic(self, topic: TopicRef) -> None:
+        """Delete ``topic`` (a requester's reply topic: the adapter deletes no other)."""
+        self.forget(topic.channel)
+        with translated(f"deleting the SNS topic of {topic.channel!r}", self._where):
+            await self._clients.sns.delete_topic(TopicArn=topic.arn)
+
     async def queue(self, plan: QueuePlan) -> QueueRef:
         """Create or update the queue of ``plan`` and subscribe it to its topic."""
         clients, fifo = self._clients, plan.topic.fifo

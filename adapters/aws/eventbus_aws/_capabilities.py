@@ -21,7 +21,7 @@ CAPABILITIES = Capabilities(
         Semantic.PUBLISHER_DEDUPE: _U,  # only FIFO channels dedupe (5 minutes): see the docs
         Semantic.TTL: _U,
         Semantic.BATCH_PUBLISH: _N,  # PublishBatch, 10 entries / 256 KiB per call
-        Semantic.REQUEST_REPLY: _U,
+        Semantic.REQUEST_REPLY: _E,  # a reply topic + queue per requester, deleted on close
         Semantic.WILDCARD_SUBSCRIBE: _U,  # a queue is subscribed to one topic
         Semantic.LOCK_RENEWAL: _N,  # ChangeMessageVisibility(ack wait)
         # no peek: ReceiveMessage, then every message given back at once (visibility 0)

@@ -60,7 +60,15 @@ class Publisher:
         if not messages:
             return
         encoded = [to_aws(m) for m in messages]  # raises before anything is sent
-        topic = await self._admin.topic(channel)
+        await self._publish(await self._admin.topic(channel), messages, encoded)
+
+    async def publish_to(self, topic: TopicRef, messages: Sequence[Message]) -> None:
+        """Publish to ``topic`` as it is (no lookup, nothing created)."""
+        await self._publish(topic, messages, [to_aws(m) for m in messages])
+
+    async def _publish(
+        self, topic: TopicRef, messages: Sequence[Message], encoded: Sequence[Outgoing]
+    ) -> None:
         batch: list[dict[str, Any]] = []
         size = 0
         for message, outgoing in zip(messages, encoded, strict=True):

@@ -9,8 +9,6 @@ from eventbus.testing import AdapterConformance
 
 
 class TestSqsConformance(AdapterConformance):
-    # Request-reply through the bus's reply channel (a fan-out subscription of its own).
-    emulated_request_reply = True
     # moto's server does about 20 request round trips a second (two SNS publishes, two SQS
     # receives and deletes each): 1,000 at once would outlast the scenario's timeout.
     concurrent_requests = 100

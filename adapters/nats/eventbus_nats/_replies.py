@@ -78,10 +78,13 @@ class NatsReplies:
         self._on_reply(Message(headers or _NO_HEADERS, msg.data))
 
     async def close(self) -> None:
+        """Unsubscribe; once this returns the server has dropped the inbox subscription (the
+        flush's PONG comes after the UNSUB), so a reply sent from then on finds no one."""
         sub, self._sub = self._sub, None
         if sub is not None and not self._nc.is_closed:
             try:
                 with translated("unsubscribing from the reply inbox", self._scrub):
                     await sub.unsubscribe()
+                    await self._nc.flush()
             except Exception as exc:
                 log.debug("nats: %s", exc)
