@@ -6,7 +6,9 @@ translates its broker SDK's exceptions, and the helpers every adapter needs (wri
 ``eventbus._adapter._toolkit``): channel and pattern checks (``check_channel``, ``check_pattern``,
 ``ChannelNames``), URL parsing (``split_url``, ``parse_hosts_url``, ``parse_params``, ``Param``), secret hiding
 (``redact_url``, ``redact_text``, ``Scrubber``), the broker dedupe id of an event
-(``broker_dedupe_id``). An adapter imports nothing else from eventbus: not the bus, not the
+(``broker_dedupe_id``), and from ``_adapter._helpers`` configuration number checks
+(``check_positive``), length-limited broker names (``fit_name``) and bounded SDK error texts
+(``first_line``). An adapter imports nothing else from eventbus: not the bus, not the
 bindings, not ``Event``.
 """
 
@@ -32,6 +34,7 @@ from eventbus._adapter._contract import (
     SubscriptionSpec,
     Support,
 )
+from eventbus._adapter._helpers import check_positive, first_line, fit_name
 from eventbus._adapter._hookspecs import hookimpl
 from eventbus._adapter._keygate import OrderingGate
 from eventbus._adapter._toolkit import (
@@ -98,6 +101,9 @@ __all__ = [
     "broker_dedupe_id",
     "check_channel",
     "check_pattern",
+    "check_positive",
+    "first_line",
+    "fit_name",
     "hookimpl",
     "parse_hosts_url",
     "parse_params",

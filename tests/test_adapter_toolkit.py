@@ -230,3 +230,66 @@ def test_hosts_url_errors_name_the_host_by_position(url: str, problem: str) -> N
             entry="node",
         )
     assert "pa55word" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "accepted"),
+    [
+        (1.5, False, True),
+        (0, True, True),
+        (0, False, False),
+        (-1, True, False),
+        (float("nan"), True, False),
+        (float("inf"), False, False),
+        (True, False, False),
+    ],
+)
+def test_check_positive_names_the_setting(value: float, allow_zero: bool, accepted: bool) -> None:
+    from eventbus.adapter import check_positive
+
+    if accepted:
+        check_positive("Demo.timeout", value, allow_zero=allow_zero)
+        return
+    wanted = ">= 0" if allow_zero else "> 0"
+    with pytest.raises(ConfigurationError, match=rf"Demo.timeout must be a number {wanted}, got"):
+        check_positive("Demo.timeout", value, allow_zero=allow_zero)
+
+
+def test_fit_name_keeps_the_names_brokers_already_hold() -> None:
+    from eventbus.adapter import fit_name
+
+    # Fixed values: a change here would make an upgraded adapter miss its existing queues.
+    assert fit_name("orders.placed~" + "g" * 100, 64) == "orders.placed~" + "g" * 37 + (
+        "-25205a002eee"
+    )
+    assert fit_name("orders.placed~" + "g" * 99 + "h", 64).endswith("-4f9bf05bf398")
+
+
+@given(st.text(min_size=1, max_size=300), st.integers(20, 256))
+def test_fit_name_fits_the_limit_and_keeps_short_names(name: str, limit: int) -> None:
+    from eventbus.adapter import fit_name
+
+    fitted = fit_name(name, limit)
+    assert len(fitted) <= limit
+    if len(name) <= limit:
+        assert fitted == name
+    else:
+        assert fitted.startswith(name[: limit - 13]) and fitted != fit_name(name + "x", limit)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "line"),
+    [
+        ("  \n  Access denied\nrequest id 42\n", 300, "Access denied"),
+        (" \n\t ", 300, ""),
+        ("", 300, ""),
+        ("x" * 400, 300, "x" * 300),
+        ("abcdef", 3, "abc"),
+    ],
+)
+def test_first_line_is_the_first_line_bounded(text: str, limit: int, line: str) -> None:
+    from eventbus.adapter import first_line
+
+    assert first_line(text, limit) == line
+    if limit == 300:
+        assert first_line(text) == line

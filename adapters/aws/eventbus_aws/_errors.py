@@ -23,6 +23,7 @@ from eventbus.adapter import (
     ConfigurationError,
     LimitExceededError,
     PublishError,
+    first_line,
 )
 
 __all__ = ["MissingResourceError", "describe", "error_code", "translated"]
@@ -62,7 +63,6 @@ _MISSING_CODES = frozenset(
     }
 )
 _OURS = (AdapterError, ConfigurationError, LimitExceededError, ChannelNameError)
-_MAX_TEXT = 300
 
 
 class MissingResourceError(AdapterError, LookupError):
@@ -82,17 +82,12 @@ def _status(exc: BaseException) -> int:
     return 0
 
 
-def _first_line(text: str) -> str:
-    text = text.strip()
-    return text.splitlines()[0][:_MAX_TEXT] if text else ""
-
-
 def describe(exc: BaseException) -> str:
     """A short description of an aiobotocore / botocore exception."""
     if isinstance(exc, bexc.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "")) or "error"
-        text = _first_line(str(error.get("Message", "")))
+        text = first_line(str(error.get("Message", "")))
         hint = " (check the credentials and their IAM permissions)" if code in _AUTH_CODES else ""
         return f"{code}: {text}{hint}" if text else f"{code}{hint}"
     if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
@@ -103,8 +98,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError | bexc.ConnectTimeoutError | bexc.ReadTimeoutError):
         return "timed out"
     if isinstance(exc, bexc.BotoCoreError):
-        return f"{type(exc).__name__}: {_first_line(str(exc))}"
-    return _first_line(str(exc)) or type(exc).__name__
+        return f"{type(exc).__name__}: {first_line(str(exc))}"
+    return first_line(str(exc)) or type(exc).__name__
 
 
 def _is_connection_error(exc: BaseException) -> bool:

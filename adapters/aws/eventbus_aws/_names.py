@@ -11,11 +11,10 @@ to event types, which are full of dots, so a channel is written with a prefix-fr
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
-from eventbus.adapter import ChannelNames, ConfigurationError, Limits
+from eventbus.adapter import ChannelNames, ConfigurationError, Limits, fit_name
 
 __all__ = [
     "ADAPTER_NAME",
@@ -43,7 +42,6 @@ MAX_BATCH = 10
 
 _MAX_TOPIC = 256 - len(FIFO_SUFFIX)
 _MAX_QUEUE = 80 - len(FIFO_SUFFIX)
-_HASH_CHARS = 12
 _CODE = {".": "_", "_": "-_", "-": "--"}
 _CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]*")
 _CHANNEL_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit"
@@ -76,26 +74,19 @@ def _code(name: str) -> str:
     return "".join(_CODE.get(ch, ch) for ch in name)
 
 
-def _fit(name: str, limit: int) -> str:
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_CHARS]
-    return f"{name[: limit - _HASH_CHARS - 1]}-{digest}"
-
-
 def topic_name(channel: str, fifo: bool = False) -> str:
     """The SNS topic of ``channel`` (``.fifo`` appended for a FIFO channel)."""
-    return _fit(_code(channel), _MAX_TOPIC) + (FIFO_SUFFIX if fifo else "")
+    return fit_name(_code(channel), _MAX_TOPIC) + (FIFO_SUFFIX if fifo else "")
 
 
 def group_queue_name(channel: str, group: str, fifo: bool = False) -> str:
     """The durable SQS queue of consumer group ``group`` on ``channel``."""
     check_group(group)
-    base = _fit(f"{_code(channel)}-g-{_code(group)}", _MAX_QUEUE)
+    base = fit_name(f"{_code(channel)}-g-{_code(group)}", _MAX_QUEUE)
     return base + (FIFO_SUFFIX if fifo else "")
 
 
 def fanout_queue_name(channel: str, fifo: bool = False) -> str:
     """A fresh queue for one fan-out subscriber (deleted when it closes)."""
-    base = _fit(_code(channel), _MAX_QUEUE - 19) + f"-f-{secrets.token_hex(8)}"
+    base = fit_name(_code(channel), _MAX_QUEUE - 19) + f"-f-{secrets.token_hex(8)}"
     return base + (FIFO_SUFFIX if fifo else "")

@@ -6,11 +6,10 @@ The SASL password and the TLS key password never appear in a ``repr``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from eventbus.adapter import ConfigurationError
+from eventbus.adapter import ConfigurationError, check_positive
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -25,14 +24,6 @@ __all__ = [
 DEFAULT_SERVER = "127.0.0.1:9092"
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 _MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-
-
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    ok = not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        wanted = ">= 0" if allow_zero else "> 0"
-        raise ConfigurationError(f"{name} must be a number {wanted}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +105,7 @@ class TopicConfig:
         if not self.retry_delays:
             raise ConfigurationError("TopicConfig.retry_delays must name at least one delay")
         for delay in self.retry_delays:
-            _positive("TopicConfig.retry_delays entries", delay)
+            check_positive("TopicConfig.retry_delays entries", delay)
         if list(self.retry_delays) != sorted(set(self.retry_delays)):
             raise ConfigurationError("TopicConfig.retry_delays must increase")
 
@@ -132,8 +123,8 @@ class ProducerConfig:
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        _positive("ProducerConfig.linger_ms", self.linger_ms, allow_zero=True)
-        _positive("ProducerConfig.timeout", self.timeout)
+        check_positive("ProducerConfig.linger_ms", self.linger_ms, allow_zero=True)
+        check_positive("ProducerConfig.timeout", self.timeout)
         if self.compression not in ("none", "gzip", "snappy", "lz4", "zstd"):
             raise ConfigurationError(f"unknown compression {self.compression!r}")
 
@@ -152,9 +143,9 @@ class ConsumerConfig:
     group_id: str = "{group}.{channel}"
 
     def __post_init__(self) -> None:
-        _positive("ConsumerConfig.session_timeout", self.session_timeout)
-        _positive("ConsumerConfig.max_poll_interval", self.max_poll_interval)
-        _positive("ConsumerConfig.commit_interval", self.commit_interval)
+        check_positive("ConsumerConfig.session_timeout", self.session_timeout)
+        check_positive("ConsumerConfig.max_poll_interval", self.max_poll_interval)
+        check_positive("ConsumerConfig.commit_interval", self.commit_interval)
         if "{group}" not in self.group_id:
             raise ConfigurationError("ConsumerConfig.group_id must contain '{group}'")
         try:
@@ -189,7 +180,7 @@ class KafkaConfig:
                 raise ConfigurationError(
                     "KafkaConfig.servers are host:port entries; put credentials in SaslConfig"
                 )
-        _positive("KafkaConfig.connect_timeout", self.connect_timeout)
+        check_positive("KafkaConfig.connect_timeout", self.connect_timeout)
 
     def secrets(self) -> tuple[str, ...]:
         """The secret strings, to scrub from any text shown to users."""

@@ -6,13 +6,12 @@ Secrets (password, token) never appear in a ``repr``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 from nats.aio.subscription import DEFAULT_SUB_PENDING_MSGS_LIMIT
 
-from eventbus.adapter import ConfigurationError
+from eventbus.adapter import ConfigurationError, check_positive
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -28,13 +27,6 @@ __all__ = [
 Mode = Literal["jetstream", "core"]
 DEFAULT_SERVER = "127.0.0.1:4222"
 ROOT_PLACEHOLDER = "{root}"
-
-
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok or isinstance(value, bool):
-        wanted = ">= 0" if allow_zero else "> 0"
-        raise ConfigurationError(f"{name} must be a number {wanted}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +98,9 @@ class ReconnectConfig:
     ping_interval: float = 20.0
 
     def __post_init__(self) -> None:
-        _positive("ReconnectConfig.connect_timeout", self.connect_timeout)
-        _positive("ReconnectConfig.time_wait", self.time_wait, allow_zero=True)
-        _positive("ReconnectConfig.ping_interval", self.ping_interval)
+        check_positive("ReconnectConfig.connect_timeout", self.connect_timeout)
+        check_positive("ReconnectConfig.time_wait", self.time_wait, allow_zero=True)
+        check_positive("ReconnectConfig.ping_interval", self.ping_interval)
         if self.max_attempts < -1 or self.max_attempts == 0:
             raise ConfigurationError("ReconnectConfig.max_attempts must be >= 1, or -1 for ever")
         if self.buffer_bytes < 0:
@@ -154,8 +146,8 @@ class StreamConfig:
                 "StreamConfig.retention must be 'interest', 'limits' or 'workqueue'"
             )
         if self.max_age is not None:
-            _positive("StreamConfig.max_age", self.max_age)
-        _positive("StreamConfig.duplicate_window", self.duplicate_window, allow_zero=True)
+            check_positive("StreamConfig.max_age", self.max_age)
+        check_positive("StreamConfig.duplicate_window", self.duplicate_window, allow_zero=True)
         if self.replicas < 1:
             raise ConfigurationError("StreamConfig.replicas must be >= 1")
 
@@ -189,9 +181,9 @@ class ConsumerConfig:
         if self.max_ack_pending is not None and self.max_ack_pending < 1:
             raise ConfigurationError("ConsumerConfig.max_ack_pending must be >= 1 or None")
         for delay in self.backoff:
-            _positive("ConsumerConfig.backoff entries", delay)
-        _positive("ConsumerConfig.inactive_threshold", self.inactive_threshold)
-        _positive("ConsumerConfig.pull_expires", self.pull_expires)
+            check_positive("ConsumerConfig.backoff entries", delay)
+        check_positive("ConsumerConfig.inactive_threshold", self.inactive_threshold)
+        check_positive("ConsumerConfig.pull_expires", self.pull_expires)
         if self.pull_expires < 0.1:
             raise ConfigurationError("ConsumerConfig.pull_expires must be >= 0.1 seconds")
 
@@ -240,7 +232,7 @@ class NatsConfig:
         names = [s.name for s in self.streams]
         if len(set(names)) != len(names):
             raise ConfigurationError("NatsConfig.streams: stream names must be unique")
-        _positive("NatsConfig.publish_timeout", self.publish_timeout)
+        check_positive("NatsConfig.publish_timeout", self.publish_timeout)
         if self.publish_retries < 0:
             raise ConfigurationError("NatsConfig.publish_retries must be >= 0")
         if self.core_pending_limit < 1:

@@ -24,6 +24,7 @@ from eventbus.adapter import (
     ConfigurationError,
     LimitExceededError,
     PublishError,
+    first_line,
 )
 
 __all__ = ["describe", "is_connection_error", "translated"]
@@ -45,12 +46,6 @@ _CONNECTION_CODES = frozenset(
     }
 )
 _OURS = (AdapterError, ConfigurationError, LimitExceededError, ChannelNameError)
-_MAX_TEXT = 300
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:_MAX_TEXT]
 
 
 def describe(exc: BaseException) -> str:
@@ -61,7 +56,7 @@ def describe(exc: BaseException) -> str:
         return f"gave up retrying ({inner})"
     if isinstance(exc, gexc.GoogleAPICallError):
         code = exc.grpc_status_code.name if exc.grpc_status_code is not None else exc.code
-        text = _first_line(str(exc.message or ""))
+        text = first_line(str(exc.message or ""))
         hint = ""
         if isinstance(exc, gexc.PermissionDenied):
             hint = " (check the IAM roles of the credentials on this project)"
@@ -71,12 +66,12 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, grpc.RpcError) and isinstance(exc, grpc.Call):
         code = exc.code()
         name = code.name if code is not None else "UNKNOWN"
-        return f"{name}: {_first_line(exc.details() or '')}"
+        return f"{name}: {first_line(exc.details() or '')}"
     if isinstance(exc, auth_exc.GoogleAuthError):
-        return f"credentials: {type(exc).__name__}: {_first_line(str(exc))}"
+        return f"credentials: {type(exc).__name__}: {first_line(str(exc))}"
     if isinstance(exc, TimeoutError):
         return "timed out"
-    return _first_line(str(exc)) or type(exc).__name__
+    return first_line(str(exc)) or type(exc).__name__
 
 
 def is_connection_error(exc: BaseException) -> bool:

@@ -14,11 +14,10 @@ characters are cut and end in a hash of the full name.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
-from eventbus.adapter import ConfigurationError, Limits
+from eventbus.adapter import ConfigurationError, Limits, fit_name
 
 __all__ = [
     "ADAPTER_NAME",
@@ -61,7 +60,6 @@ _CHANNEL_RULE = (
 _PROJECT = re.compile(r"[a-z][a-z0-9\-.:]{0,62}[a-z0-9]|[a-z]")
 _TOPIC_ID = re.compile(r"(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
 _GROUP_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.+")
-_HASH_CHARS = 12
 
 
 def limits_for(max_request_bytes: int = MAX_REQUEST_BYTES) -> Limits:
@@ -103,25 +101,18 @@ def _escape_group(group: str) -> str:
     )
 
 
-def _fit(name: str) -> str:
-    if len(name) <= _MAX_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_CHARS]
-    return f"{name[: _MAX_NAME - _HASH_CHARS - 1]}-{digest}"
-
-
 def group_subscription_id(channel: str, group: str) -> str:
     """The durable subscription of consumer group ``group`` on ``channel``."""
     if not group:
         raise ConfigurationError("a consumer group name must not be empty (None means fan-out)")
-    return _fit(f"{channel}~{_escape_group(group)}")
+    return fit_name(f"{channel}~{_escape_group(group)}", _MAX_NAME)
 
 
 def fanout_subscription_id(channel: str) -> str:
     """A fresh subscription for one fan-out subscriber (deleted when it closes)."""
-    return _fit(f"{channel}~fanout.{secrets.token_hex(8)}")
+    return fit_name(f"{channel}~fanout.{secrets.token_hex(8)}", _MAX_NAME)
 
 
 def reply_subscription_id(reply_topic: str, requester: str) -> str:
     """The subscription of one requester on the reply topic (deleted when it closes)."""
-    return _fit(f"{reply_topic}~reply.{requester}")
+    return fit_name(f"{reply_topic}~reply.{requester}", _MAX_NAME)
