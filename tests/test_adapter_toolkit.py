@@ -216,6 +216,8 @@ def test_hosts_url_tls_switch(query: str, tls: bool, section: dict[str, str]) ->
         ("x://user:pa55word", "bad node #1"),
         ("x://a,pa55word:0", "bad node #2"),
         ("x://[::1]x", "bad node #1"),
+        ("x://user:pa55word:1", "bad node #1"),  # '@' forgotten, a port after the password
+        ("x://h:1,user:pa55word:1", "bad node #2"),
     ],
 )
 def test_hosts_url_errors_name_the_host_by_position(url: str, problem: str) -> None:

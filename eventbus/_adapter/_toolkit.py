@@ -294,6 +294,8 @@ def _hosts(hostlist: str, default_port: int, *, what: str, entry: str) -> tuple[
                 port = rest[1:]
         elif ":" in text:
             host, port = text.rsplit(":", 1)
+            if ":" in host:  # IPv6 goes in brackets; else it is user:password missing its '@'
+                raise ConfigurationError(f"bad {entry} #{number} in the {what}: {_HOST_FORM}")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigurationError(f"bad {entry} #{number} in the {what}: {_HOST_FORM}")
         servers.append(f"{host}:{int(port)}")
