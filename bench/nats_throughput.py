@@ -15,7 +15,9 @@ with ``--nats``; the table shows CPU time of this process (both client connectio
 nats-server) and wall time per event, medians and the ratios of the targets:
 core eventbus default >= 0.5x raw body-only, JetStream eventbus >= 2x raw (rates). Nothing is
 asserted. Run: python bench/nats_throughput.py [--rounds N] [--events N] [--json PATH]
-[--latency] (steady-rate publish -> handler latency, p50/p99, after the table).
+[--latency] (steady-rate publish -> handler latency, p50/p99, after the table) [--counts]
+(instead of timings: Python calls and all calls per event in this process, load-independent;
+each run's connecting and subscribing included, spread over its events).
 """
 
 from __future__ import annotations
@@ -171,13 +173,28 @@ def run_and_report(
     return ratios
 
 
+def counts(cases: dict[str, Callable[[], Sample]], n: int) -> None:
+    from _counts import calls_per_op
+
+    print(f"{'case':40} {'py calls/event':>15} {'all calls/event':>16}")
+    for name, case in cases.items():
+        per = max(1_000, n // 5) if name.startswith("js:") or "FastStream" in name else n
+        python, every = calls_per_op(case, 1)
+        print(f"{name:40} {python / per:15.1f} {every / per:16.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--events", type=int, default=50_000, help="events per core NATS run")
     parser.add_argument("--json", type=Path, default=Path("bench-nats.json"))
     parser.add_argument("--latency", action="store_true", help="also measure latency")
+    parser.add_argument("--counts", action="store_true", help="calls per event, no timings")
     args = parser.parse_args()
+    if args.counts:
+        with nats_server() as address:
+            counts(nats_cases(address, args.events), args.events)
+        return
     with nats_server() as address:
         print(
             f"nats-server at {address}; {args.events:,} events per core run, {args.rounds} rounds"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from nats.aio.client import Client
@@ -34,6 +35,8 @@ _EDGE_SPACE = frozenset(" \t\x0b\x0c\x1c\x1d\x1e\x1f")  # what str.strip() also 
 _SPACE_IN_NAME = re.compile(r"[\t-\r\x1c-\x20]").search  # ASCII chars where str.isspace()
 _NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # nats-py's rule for header names
 _MAX_NAMES = 4096
+_SHORT_BLOCK = 128  # header blocks up to this size are remembered (structured mode: one line)
+_MAX_BLOCKS = 256
 
 
 def _remember(names: set[str], name: str) -> None:
@@ -135,12 +138,16 @@ def encode_header_block(headers: dict[str, str], good_names: set[str]) -> bytes 
 
 
 class AdapterClient(Client):
-    """nats-py's client with :func:`parse_header_lines` and :func:`encode_header_block`."""
+    """nats-py's client with :func:`parse_header_lines` and :func:`encode_header_block`, and
+    :meth:`publish_all` for batches."""
 
     def __init__(self) -> None:
         super().__init__()
         self._good_header_names: set[str] = set()
         self._known_header_names: set[str] = set()
+        self._parsed_blocks: dict[bytes, dict[str, Any]] = {}
+        self._header_blocks: dict[tuple[str, str], bytes] = {}
+        self._accepted: set[str] = set()  # subjects nats-py's publish accepted
         self._fast = True
 
     def use_public_paths(self) -> None:
@@ -150,7 +157,102 @@ class AdapterClient(Client):
     def _parse_header_lines(self, raw: bytes) -> dict[str, Any]:  # type: ignore[override]
         if not self._fast:
             return Client._parse_header_lines(raw)
-        return parse_header_lines(raw, self._known_header_names)
+        if len(raw) > _SHORT_BLOCK:
+            return parse_header_lines(raw, self._known_header_names)
+        seen = self._parsed_blocks.get(raw)
+        if seen is not None:
+            return seen.copy()
+        out = parse_header_lines(raw, self._known_header_names)
+        if len(self._parsed_blocks) < _MAX_BLOCKS and all(type(v) is str for v in out.values()):
+            self._parsed_blocks[raw] = out.copy()
+        return out
+
+    def _block(self, headers: dict[str, Any]) -> bytes | None:
+        """:func:`encode_header_block`, remembered for one-header dicts (structured mode's
+        content type is the same on every message)."""
+        if len(headers) != 1:
+            return encode_header_block(headers, self._good_header_names)
+        ((name, value),) = headers.items()
+        if type(name) is not str or type(value) is not str:
+            return None
+        block = self._header_blocks.get((name, value))
+        if block is None:
+            block = encode_header_block(headers, self._good_header_names)
+            if block is not None and len(self._header_blocks) < _MAX_BLOCKS:
+                self._header_blocks[name, value] = block
+        return block
+
+    def queue_publish(
+        self,
+        subject: str,
+        reply: str,
+        headers: dict[str, Any] | None,
+        body: bytes,
+        *,
+        from_server: bool = False,
+    ) -> bool:
+        """Append what ``publish(subject, body, reply, headers)`` would send to nats-py's pending
+        buffer, with the same counters, and return True; or do nothing and return False, and the
+        caller awaits ``publish`` itself: for a subject no ``publish`` call has accepted yet
+        (nats-py validates it), a connection not plainly up, a payload over the server's limit,
+        a header block nats-py would rewrite or refuse, or a buffer this would fill (nats-py
+        then flushes and waits). ``reply`` is the caller's own inbox subject, taken as valid, and
+        so is ``subject`` ``from_server``: a reply subject the server sent, read from a protocol
+        line split at whitespace (what nats-py's check refuses cannot be in it).
+        Nothing is flushed: :meth:`kick` once after the queued messages."""
+        if not self._fast or self._status != Client.CONNECTED:
+            return False
+        if not from_server and subject not in self._accepted:
+            return False
+        size = len(body)
+        if size > self._max_payload:
+            return False
+        if headers is None:
+            cmd = b"PUB %b %b %d\r\n%b\r\n" % (subject.encode(), reply.encode(), size, body)
+        elif not headers or (block := self._block(headers)) is None:
+            return False
+        else:
+            cmd = b"HPUB %b %b %d %d\r\n%b%b\r\n" % (
+                subject.encode(),
+                reply.encode(),
+                len(block),
+                len(block) + size,
+                block,
+                body,
+            )
+        if 0 < self._max_pending_size < self._pending_data_size + len(cmd):
+            return False
+        self.stats["out_msgs"] += 1
+        self.stats["out_bytes"] += size
+        self._pending.append(cmd)
+        self._pending_data_size += len(cmd)
+        return True
+
+    async def publish_checked(
+        self, subject: str, body: bytes, reply: str = "", headers: dict[str, Any] | None = None
+    ) -> None:
+        """nats-py's ``publish``; once it accepted ``subject``, :meth:`queue_publish` may too."""
+        await self.publish(subject, body, reply=reply, headers=headers)
+        if len(self._accepted) >= _MAX_NAMES:
+            self._accepted.clear()
+        self._accepted.add(subject)
+
+    async def kick(self) -> None:
+        """What nats-py does after each publish, once after queued ones: wake the flusher."""
+        if self._flush_queue is not None and self._flush_queue.empty():
+            await self._flush_pending()
+
+    async def publish_all(
+        self, subject: str, items: Iterator[tuple[dict[str, Any] | None, bytes]]
+    ) -> None:
+        """``publish(subject, body, headers=headers)`` for each item, in order: queued where
+        :meth:`queue_publish` can (nothing else runs between two queued messages, so the
+        connection cannot change state unseen), else through nats-py's ``publish``."""
+        queue = self.queue_publish
+        for headers, body in items:
+            if not queue(subject, "", headers, body):
+                await self.publish_checked(subject, body, headers=headers)
+        await self.kick()
 
     async def _send_publish(
         self,
@@ -162,7 +264,7 @@ class AdapterClient(Client):
     ) -> None:
         block = None
         if self._fast and type(headers) is dict and headers:
-            block = encode_header_block(headers, self._good_header_names)
+            block = self._block(headers)
         if block is None or not subject:
             await super()._send_publish(subject, reply, payload, payload_size, headers)
             return

@@ -4,7 +4,9 @@ nats-py hooks it overrides still have the shape it was written against, else nat
 
 :class:`AdapterClient` overrides ``Client._send_publish`` (calling ``_send_command``,
 ``_flush_pending``, ``stats``, ``_flush_queue`` and ``nats.protocol.command.hpub_cmd``) and
-``Client._parse_header_lines`` (called by ``Client._process_headers``). None of these is public:
+``Client._parse_header_lines`` (called by ``Client._process_headers``); its ``publish_all``
+appends to ``_pending`` (``_pending_data_size``, ``_max_pending_size``, ``_max_payload``,
+``_status``) as ``_send_command`` would. None of these is public:
 a nats-py release may rename, reshape or stop calling any of them. :func:`hooks_problem` checks
 each one (that it exists, its parameters, that nats-py still calls it) before connecting, and
 :func:`instance_problem` checks the connected client's state; the first change found sends the
@@ -71,6 +73,13 @@ def instance_problem(nc: Client) -> str | None:
         return "Client.stats has no out_msgs/out_bytes counters"
     if not hasattr(nc, "_flush_queue"):
         return "Client._flush_queue is gone"
+    if not isinstance(getattr(nc, "_pending", None), list):
+        return "Client._pending is no longer a list"
+    for name in ("_pending_data_size", "_max_pending_size", "_max_payload", "_status"):
+        if type(getattr(nc, name, None)) is not int:
+            return f"Client.{name} is no longer an int"
+    if type(getattr(Client, "CONNECTED", None)) is not int:
+        return "Client.CONNECTED is gone"
     return None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -23,6 +23,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from eventbus.adapter import LimitExceededError, Message, PublishError, Scrubber
+from eventbus_nats._client import AdapterClient
 from eventbus_nats._errors import translated
 from eventbus_nats._names import ADAPTER_NAME
 
@@ -94,10 +95,21 @@ async def publish_core(
 ) -> None:
     """Hand ``messages`` to the connection in order (core NATS: at most once)."""
     with translated(f"publishing to {subject!r}", scrub, publishing=True):
-        for message in messages:
-            headers = headers_of(message, dedupe=False)
-            check_size(headers, message.body, max_payload)
-            await nc.publish(subject, message.body, headers=headers)
+        if isinstance(nc, AdapterClient):
+            await nc.publish_all(subject, _checked(messages, max_payload))
+            return
+        for headers, body in _checked(messages, max_payload):
+            await nc.publish(subject, body, headers=headers)
+
+
+def _checked(
+    messages: Sequence[Message], max_payload: int
+) -> Iterator[tuple[_Headers | None, bytes]]:
+    """(headers, body) of each message, checked against ``max_payload`` as it is reached."""
+    for message in messages:
+        headers = headers_of(message, dedupe=False)
+        check_size(headers, message.body, max_payload)
+        yield headers, message.body
 
 
 class JetStreamPublisher:
@@ -159,33 +171,52 @@ class JetStreamPublisher:
         """Publish each item of ``todo``; a None future means it could not be handed over."""
         loop = asyncio.get_running_loop()
         sent: list[_Sent] = []
-        publish, prefix, waiting = self._nc.publish, self._prefix, self._waiting
+        nc, prefix, waiting = self._nc, self._prefix, self._waiting
+        fast = nc if isinstance(nc, AdapterClient) else None
         oldest = 0
         for position, index in enumerate(todo):
-            while len(waiting) >= _WINDOW and oldest < len(sent):
-                future = sent[oldest][2]
-                oldest += 1
-                if future is not None and not future.done():
-                    await asyncio.wait((future,), timeout=self._timeout)
+            if len(waiting) >= _WINDOW and oldest < len(sent):
+                if fast is not None:
+                    await fast.kick()  # what is queued goes out before we wait for its acks
+                while len(waiting) >= _WINDOW and oldest < len(sent):
+                    future = sent[oldest][2]
+                    oldest += 1
+                    if future is not None and not future.done():
+                        await asyncio.wait((future,), timeout=self._timeout)
             headers, body = items[index]
             token = str(next(self._tokens))
             future = loop.create_future()
             waiting[token] = future
-            try:
-                with translated(f"publishing to {subject!r}", self._scrub, publishing=True):
-                    await publish(subject, body, reply=prefix + token, headers=headers)
-            except PublishError:
-                waiting.pop(token, None)
-                raise
-            except Exception:
-                waiting.pop(token, None)
-                if self._nc.is_closed:
-                    raise
-                # Reconnecting with a full buffer: send this one and the rest again later.
-                sent.extend((i, "", None) for i in todo[position:])
-                return sent
+            reply = prefix + token
+            if fast is None or not fast.queue_publish(subject, reply, headers, body):
+                try:
+                    if fast is None:
+                        await nc.publish(subject, body, reply=reply, headers=headers)
+                    else:
+                        await fast.publish_checked(subject, body, reply, headers)
+                except Exception as exc:
+                    waiting.pop(token, None)
+                    if not self._handed_over(subject, exc):
+                        # Reconnecting with a full buffer: send this one and the rest later.
+                        sent.extend((i, "", None) for i in todo[position:])
+                        return sent
             sent.append((index, token, future))
+        if fast is not None:
+            await fast.kick()
         return sent
+
+    def _handed_over(self, subject: str, exc: Exception) -> bool:
+        """After ``publish`` raised ``exc``: raise it translated (refused, or the connection
+        is closed), or return False (reconnecting with a full buffer: try again later)."""
+        try:
+            with translated(f"publishing to {subject!r}", self._scrub, publishing=True):
+                raise exc
+        except PublishError:
+            raise
+        except Exception:
+            if self._nc.is_closed:
+                raise
+        return False
 
     async def _collect(
         self, subject: str, sent: list[_Sent], unanswered: set[int]

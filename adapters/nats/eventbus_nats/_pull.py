@@ -21,6 +21,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from eventbus.adapter import DeadLetter, Deliver, Message, Scrubber, SubscriptionSpec
+from eventbus_nats._client import AdapterClient
 from eventbus_nats._delivery import NAK, TERM, JetStreamDelivery
 from eventbus_nats._errors import translated
 
@@ -149,8 +150,14 @@ class PullSubscription:
     # -- settling (called by JetStreamDelivery) -------------------------------------------------
 
     async def send(self, reply: str, payload: bytes) -> None:
+        nc = self._nc
+        if isinstance(nc, AdapterClient) and nc.queue_publish(
+            reply, "", None, payload, from_server=True
+        ):
+            await nc.kick()
+            return
         with translated("settling a JetStream message", self._scrub):
-            await self._nc.publish(reply, payload)
+            await nc.publish(reply, payload)
 
     async def _give_back(self, reply: str) -> None:
         """NAK for prompt redelivery; without a connection the ack wait brings it back."""

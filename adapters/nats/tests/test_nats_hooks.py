@@ -112,10 +112,10 @@ def test_the_path_is_chosen_at_connect_and_logged_once(
     caplog.set_level(logging.INFO, logger="eventbus.nats")
     url = nats_server.url("mode=core")
     assert _connection_type(url) is AdapterClient
-    monkeypatch.setattr(Client, "_parse_header_lines", staticmethod(_reshaped))
-    assert _connection_type(url) is Client
-    assert _connection_type(url) is Client
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(Client, "_parse_header_lines", staticmethod(_reshaped))
+        assert _connection_type(url) is Client
+        assert _connection_type(url) is Client
     assert _connection_type(url) is AdapterClient
     paths = [r.getMessage() for r in caplog.records if "nats: using nats-py" in r.getMessage()]
     assert paths == [

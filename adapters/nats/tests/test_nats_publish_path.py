@@ -1,0 +1,180 @@
+"""The adapter client's batch publishing (``publish_all``, ``queue_publish``) puts exactly what
+nats-py's own ``publish`` calls would in the connection's buffer: same bytes, same counters,
+same errors, on a real connection (its flusher held back so the buffer can be read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import nats.errors
+import pytest
+from eventbus_nats._client import AdapterClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nats.aio.client import Client
+from nats_launcher import NatsServer
+
+from eventbus.testing import run
+
+_names = st.sampled_from(["content-type", "ce-id", "Nats-Msg-Id", "k", " padded ", "bad name"])
+_values = st.one_of(
+    st.sampled_from(["application/cloudevents+json", "1", ""]),
+    st.text(alphabet=" \t\r\nab:é", max_size=5),
+)
+_headers = st.one_of(st.none(), st.dictionaries(_names, _values, max_size=3))
+_items = st.lists(st.tuples(_headers, st.binary(max_size=80)), min_size=1, max_size=6)
+
+
+async def _held(nc: Client) -> None:
+    async def hold(force_flush: bool = False) -> None:
+        return None
+
+    nc._flush_pending = hold  # type: ignore[method-assign]
+
+
+def _take(nc: Client) -> tuple[bytes, int, int]:
+    sent = b"".join(nc._pending)
+    nc._pending, nc._pending_data_size = [], 0
+    return sent, nc.stats["out_msgs"], nc.stats["out_bytes"]
+
+
+async def _outcome(call: Callable[[], Any]) -> str:
+    try:
+        await call()
+    except nats.errors.Error as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+class Pair:
+    """An AdapterClient and nats-py's Client, both connected, flushers held back."""
+
+    def __init__(self, ours: AdapterClient, stock: Client) -> None:
+        self.ours, self.stock = ours, stock
+
+    async def compare(
+        self,
+        ours: Callable[[AdapterClient], Any],
+        stock: Callable[[Client], Any],
+        max_payload: int = 64,
+    ) -> None:
+        self.ours._max_payload = self.stock._max_payload = max_payload
+        before = (self.ours.stats["out_msgs"], self.stock.stats["out_msgs"])
+        got = await _outcome(lambda: ours(self.ours))
+        want = await _outcome(lambda: stock(self.stock))
+        assert got == want
+        mine, theirs = _take(self.ours), _take(self.stock)
+        assert mine[0] == theirs[0]
+        assert mine[1] - before[0] == theirs[1] - before[1]
+
+
+@pytest.fixture
+def pair_in(nats_server: NatsServer) -> Callable[[Callable[[Pair], Any]], None]:
+    def go(scenario: Callable[[Pair], Any]) -> None:
+        async def main() -> None:
+            ours, stock = AdapterClient(), Client()
+            for nc in (ours, stock):
+                await nc.connect(f"nats://{nats_server.address}")
+                await _held(nc)
+            try:
+                await scenario(Pair(ours, stock))
+            finally:
+                for nc in (ours, stock):
+                    nc._pending, nc._pending_data_size = [], 0
+                    await nc.close()
+
+        run(main())
+
+    return go
+
+
+async def _stock_loop(nc: Client, subject: str, items: list[tuple[Any, bytes]]) -> None:
+    for headers, body in items:
+        await nc.publish(subject, body, headers=headers)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(_items, min_size=1, max_size=4))
+def test_publish_all_writes_what_nats_py_writes(
+    pair_in: Callable[[Callable[[Pair], Any]], None], batches: list[list[tuple[Any, bytes]]]
+) -> None:
+    async def scenario(pair: Pair) -> None:
+        for items in batches:
+            await pair.compare(
+                lambda nc, items=items: nc.publish_all("orders.placed", iter(items)),
+                lambda nc, items=items: _stock_loop(nc, "orders.placed", items),
+            )
+
+    pair_in(scenario)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(items=_items)
+def test_queued_publishes_with_replies_match_nats_py(
+    pair_in: Callable[[Callable[[Pair], Any]], None], items: list[tuple[Any, bytes]]
+) -> None:
+    """What JetStream publishing (a reply inbox per message) and acks (a server's reply
+    subject, no headers) queue."""
+
+    async def ours(nc: AdapterClient) -> None:
+        await nc.publish_checked("js.orders", b"first", "_INBOX.x.0")
+        for n, (headers, body) in enumerate(items, 1):
+            if not nc.queue_publish("js.orders", f"_INBOX.x.{n}", headers, body):
+                await nc.publish_checked("js.orders", body, f"_INBOX.x.{n}", headers)
+            ack = f"$JS.ACK.S.C.1.{n}.{n}.1700000000000000000.0"
+            if not nc.queue_publish(ack, "", None, b"+ACK", from_server=True):
+                await nc.publish(ack, b"+ACK")
+
+    async def stock(nc: Client) -> None:
+        await nc.publish("js.orders", b"first", reply="_INBOX.x.0")
+        for n, (headers, body) in enumerate(items, 1):
+            await nc.publish("js.orders", body, reply=f"_INBOX.x.{n}", headers=headers)
+            await nc.publish(f"$JS.ACK.S.C.1.{n}.{n}.1700000000000000000.0", b"+ACK")
+
+    pair_in(lambda pair: pair.compare(ours, stock))
+
+
+def test_what_nats_py_refuses_is_refused(pair_in: Callable[[Callable[[Pair], Any]], None]) -> None:
+    async def scenario(pair: Pair) -> None:
+        for subject in ("", "bad subject", "a\r\nPUB x 1"):
+            await pair.compare(
+                lambda nc, s=subject: nc.publish_all(s, iter([(None, b"x"), (None, b"y")])),
+                lambda nc, s=subject: _stock_loop(nc, s, [(None, b"x"), (None, b"y")]),
+            )
+            assert not pair.ours.queue_publish(subject, "", None, b"x")
+        for second in (None, {"content-type": "application/cloudevents+json"}):
+            items = [(None, b"x"), (second, b"y" * 100), (None, b"z")]  # over max_payload (64)
+            await pair.compare(
+                lambda nc, items=items: nc.publish_all("orders.placed", iter(items)),
+                lambda nc, items=items: _stock_loop(nc, "orders.placed", items),
+            )
+
+    pair_in(scenario)
+
+
+def test_nothing_is_queued_while_the_connection_is_not_up(
+    pair_in: Callable[[Callable[[Pair], Any]], None],
+) -> None:
+    async def scenario(pair: Pair) -> None:
+        ours = pair.ours
+        await ours.publish_checked("orders.placed", b"x")
+        _take(ours)
+        assert ours.queue_publish("orders.placed", "", None, b"x")
+        _take(ours)
+        ours._status = Client.RECONNECTING
+        try:
+            assert not ours.queue_publish("orders.placed", "", None, b"x")
+            assert not ours.queue_publish("$JS.ACK.a", "", None, b"+ACK", from_server=True)
+        finally:
+            ours._status = Client.CONNECTED
+        ours._max_pending_size = ours._pending_data_size + 10
+        assert not ours.queue_publish("orders.placed", "", None, b"a body longer than that")
+        ours.use_public_paths()
+        assert not ours.queue_publish("orders.placed", "", None, b"x")
+
+    pair_in(scenario)
