@@ -4,18 +4,21 @@ same errors, on a real connection (its flusher held back so the buffer can be re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import nats.errors
 import pytest
+from eventbus_nats import _publish
 from eventbus_nats._client import AdapterClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nats.aio.client import Client
 from nats_launcher import NatsServer
 
-from eventbus.testing import run
+from eventbus import Event, EventBus
+from eventbus.testing import run, wait_until
 
 _names = st.sampled_from(["content-type", "ce-id", "Nats-Msg-Id", "k", " padded ", "bad name"])
 _values = st.one_of(
@@ -178,3 +181,27 @@ def test_nothing_is_queued_while_the_connection_is_not_up(
         assert not ours.queue_publish("orders.placed", "", None, b"x")
 
     pair_in(scenario)
+
+
+def test_a_jetstream_batch_wider_than_the_ack_window_is_stored(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued publishes go out before the publisher waits for their acks (window of 8 here)."""
+    monkeypatch.setattr(_publish, "_WINDOW", 8)
+
+    async def scenario() -> None:
+        got: list[int] = []
+        url = nats_server.url("publish_timeout=5&publish_retries=0")
+        async with EventBus(url) as consumer, EventBus(url) as producer:
+
+            async def handler(event: Event[int]) -> None:
+                got.append(event.data)
+
+            await consumer.subscribe("window.order.placed", handler)
+            events = [Event(type="window.order.placed", source="/t", data=i) for i in range(50)]
+            await producer.publish(events[0])  # the stream exists, the connection is up
+            await asyncio.wait_for(producer.publish_many(events[1:]), 4)  # not one timeout
+            await wait_until(lambda: len(got) == 50, what="every event")
+        assert sorted(got) == list(range(50))
+
+    run(scenario())
