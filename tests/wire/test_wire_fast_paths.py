@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 from wire_strategies import aware_datetimes, events
 
 from eventbus import ContentMode, DecodeError, Event, InvalidEventError, decode, encode
-from eventbus._wire._bindings import (
+from eventbus._wire._ce_decode import (
     _MAX_SHAPE_CHARS,
     _MAX_SHAPES,
     _SHAPES,
     _decode_ce_fast,
     _decode_ce_slow,
 )
+from eventbus._wire._ce_encode import ce_attributes, encode_ce_binary, message_of
 from eventbus._wire._types import format_time, parse_time
 from eventbus._wire._values import build_event, parse_time_text
 
@@ -377,10 +378,19 @@ def test_structured_shortcut_agrees_with_the_slow_path(
 @settings(max_examples=300, deadline=None)
 @given(events())
 def test_ce_attribute_headers_equal_the_canonical_attributes_in_order(event: Event[Any]) -> None:
-    from eventbus._wire._bindings import _ce_attributes
     from eventbus._wire._types import to_canonical
 
     reference = {"ce-" + name: to_canonical(v) for name, v in event.attributes().items()}
-    got = _ce_attributes(event)
+    got = ce_attributes(event)
     assert got == reference
     assert list(got) == list(reference)  # the same header order, shortcut or not
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_plain_events, events()))
+@example(Event(type="a.b", source="/s", id="x" * 96))
+@example(Event(type="a.b", source="/s", id="x" * 97))
+@example(Event(type="a.b", source="/s", data=b"\x00", datacontenttype="application/json"))
+def test_ce_binary_encoder_equals_the_general_encoder(event: Event[Any]) -> None:
+    # encode_ce_binary inlines the JSON body, the partition key and the broker dedupe id.
+    assert encode_ce_binary(event) == message_of(event, ce_attributes)
