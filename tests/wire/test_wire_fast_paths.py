@@ -11,7 +11,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from wire_strategies import aware_datetimes, events
 
-from eventbus import ContentMode, DecodeError, Event, InvalidEventError, decode, encode
+from eventbus import (
+    ContentMode,
+    DecodeError,
+    EncodeError,
+    Event,
+    InvalidEventError,
+    decode,
+    encode,
+)
 from eventbus._wire._ce_decode import (
     _MAX_SHAPE_CHARS,
     _MAX_SHAPES,
@@ -391,6 +399,17 @@ def test_ce_attribute_headers_equal_the_canonical_attributes_in_order(event: Eve
 @example(Event(type="a.b", source="/s", id="x" * 96))
 @example(Event(type="a.b", source="/s", id="x" * 97))
 @example(Event(type="a.b", source="/s", data=b"\x00", datacontenttype="application/json"))
+@example(Event(type="a.b", source="/s", extensions={"partitionkey": 5}))
+@example(Event(type="a.b", source="/s", data={"n": 1}, extensions={"partitionkey": "k"}))
 def test_ce_binary_encoder_equals_the_general_encoder(event: Event[Any]) -> None:
     # encode_ce_binary inlines the JSON body, the partition key and the broker dedupe id.
     assert encode_ce_binary(event) == message_of(event, ce_attributes)
+
+
+def test_ce_binary_encoder_refuses_data_json_cannot_hold_as_the_general_encoder_does() -> None:
+    event = Event(type="a.b", source="/s", data={"n": object()})
+    with pytest.raises(EncodeError) as general:
+        message_of(event, ce_attributes)
+    with pytest.raises(EncodeError) as inline:
+        encode_ce_binary(event)
+    assert str(inline.value) == str(general.value)
