@@ -31,10 +31,12 @@ from eventbus._jobs._events import (
     PublishCompletion,
     status_event,
 )
+from eventbus._jobs._lease import Sweeper, lease_seconds, sweep
 from eventbus._jobs._model import JobState, JobStatus, allowed, utc_now
 from eventbus._jobs._store import DEFAULT_STORE, JobStore, open_job_store
 from eventbus._jobs._worker import JobHandler, wrap_handler
 from eventbus._wire._event import Event
+from eventbus._wire._format import to_json
 
 __all__ = ["JobStats", "Jobs", "apply", "cancel_in_store", "cancel_step"]
 
@@ -68,7 +70,10 @@ class Jobs:
     ``max_attempts``: runs of a job before it is ``failed``; ``status_events``: publish each
     change as ``<events_prefix>.<state>``; ``on_complete``: the :class:`JobCallback` for jobs
     that name a callback (default :class:`PublishCompletion`); ``poll_interval``: seconds
-    between store reads in :meth:`wait` (changes made by this process wake it at once).
+    between store reads in :meth:`wait` (changes made by this process wake it at once);
+    ``lease``: seconds a worker holds a job without renewing it before it is dispatched again
+    (default: 30 where the broker cannot redeliver, as core NATS; none where it can; see
+    ``_lease``).
     """
 
     def __init__(
@@ -81,6 +86,7 @@ class Jobs:
         events_prefix: str = DEFAULT_PREFIX,
         on_complete: JobCallback | None = None,
         poll_interval: float = 0.5,
+        lease: float | None = None,
     ) -> None:
         if not isinstance(bus, EventBus):
             raise ConfigurationError(f"Jobs needs an EventBus, got {type(bus).__name__}")
@@ -104,6 +110,8 @@ class Jobs:
         self._poll = poll_interval
         self._waiters: dict[str, asyncio.Event] = {}
         self.stats = JobStats()
+        self.lease = lease_seconds(bus, lease)
+        self._sweeper = None if self.lease is None else Sweeper(self, self.lease)
 
     def __repr__(self) -> str:
         return f"Jobs({self._bus!r}, store={self._store.name!r})"
@@ -128,7 +136,9 @@ class Jobs:
         await self.close()
 
     async def close(self) -> None:
-        """Close the store if this ``Jobs`` opened it (from a URL or path)."""
+        """Stop sweeping lapsed leases; close the store if this ``Jobs`` opened it."""
+        if self._sweeper is not None:
+            await self._sweeper.stop()
         if self._owns_store:
             await self._store.close()
 
@@ -160,9 +170,12 @@ class Jobs:
             )
         if callback is not None and (not isinstance(callback, str) or not callback):
             raise ConfigurationError(f"callback must be a non-empty str (a URL), got {callback!r}")
+        self._sweep()
         now = utc_now()
+        job_id = uuid.uuid4().hex
+        job_event = event.with_extensions(**{JOB_ID: job_id})
         status = JobStatus(
-            id=uuid.uuid4().hex,
+            id=job_id,
             type=event.type,
             state=JobState.PENDING,
             created=now,
@@ -170,6 +183,7 @@ class Jobs:
             key=key,
             deadline=_deadline(deadline, now),
             callback=callback,
+            request=None if self.lease is None else to_json(job_event).decode(),
         )
         stored, created = await self._store.insert(status)
         if not created:
@@ -182,7 +196,7 @@ class Jobs:
             self.stats.duplicates += 1
             return stored
         try:
-            await self._bus.publish(event.with_extensions(**{JOB_ID: status.id}))
+            await self._bus.publish(job_event)
         except BaseException:
             await self._store.delete(status.id, status.version)
             raise
@@ -193,6 +207,7 @@ class Jobs:
     async def status(self, job_id: str) -> JobStatus:
         """The job's current status (:class:`JobNotFoundError` if there is none); a job past
         its deadline is marked ``expired`` now."""
+        self._sweep()
         status = await self._store.get(job_id)
         if status is None:
             raise JobNotFoundError(f"no job {job_id!r} in {self._store.name}", job_id=job_id)
@@ -203,6 +218,7 @@ class Jobs:
     async def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """Wait until the job is in a final state and return that status;
         :class:`JobTimeoutError` (carrying the last status seen) after ``timeout`` seconds."""
+        self._sweep()
         loop = asyncio.get_running_loop()
         until = None if timeout is None else loop.time() + timeout
         wake = self._waiters.setdefault(job_id, asyncio.Event())
@@ -271,6 +287,8 @@ class Jobs:
                 f"the worker's retry policy allows {retry.max_attempts} attempts, fewer than "
                 f"the jobs' max_attempts={self.max_attempts}: its jobs would stay pending"
             )
+        with contextlib.suppress(RuntimeError):  # called outside the event loop: on first job
+            self._sweep()
         if func is None:
 
             def decorator(f: H) -> H:
@@ -279,6 +297,17 @@ class Jobs:
 
             return decorator
         return self._bus.subscribe(pattern, self.handler(func), **opts)
+
+    # -- leases (buses that cannot redeliver; see _lease) -------------------------------------
+
+    async def recover(self) -> int:
+        """Dispatch again the jobs whose lease has passed (their worker died); returns how
+        many. Runs by itself every half lease while this ``Jobs`` is used; 0 without leases."""
+        return 0 if self.lease is None else await sweep(self)
+
+    def _sweep(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.ensure()
 
     # -- the one way a status changes ---------------------------------------------------------
 

@@ -82,7 +82,8 @@ class JobErrorInfo(msgspec.Struct, frozen=True):
 class JobStatus(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One job's status. ``version`` counts the changes (compare-and-set token); ``attempts``
     the runs started; ``progress`` a fraction 0..1 reported by the handler, with ``message``;
-    ``result`` the handler's return value (JSON) once ``succeeded``; ``error`` the last failure.
+    ``result`` the handler's return value (JSON) once ``succeeded``; ``error`` the last failure;
+    ``lease`` (buses without redelivery) when the job is dispatched again unless renewed.
     """
 
     id: str
@@ -101,6 +102,12 @@ class JobStatus(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     finished: datetime | None = None
     deadline: datetime | None = None
     callback: str | None = None
+    #: Buses that cannot redeliver (core NATS): when the worker's hold on a ``running`` job (or
+    #: the wait for its in-process retry) ends unless renewed; past it the job is dispatched
+    #: again (see ``_lease``). ``request``: the job's event (CloudEvents JSON) for that; never
+    #: shown to clients.
+    lease: datetime | None = None
+    request: str | None = None
 
     @property
     def final(self) -> bool:
@@ -130,5 +137,6 @@ def decode_status(body: bytes | str) -> JobStatus:
 def public(status: JobStatus) -> dict[str, Any]:
     """The status as the JSON object clients see (HTTP front, status events, CLI)."""
     out: dict[str, Any] = msgspec.to_builtins(status)
+    out.pop("request", None)
     out.setdefault("result", None)
     return out

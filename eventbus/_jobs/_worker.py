@@ -25,6 +25,7 @@ from eventbus._bus._dead_letters import sanitise
 from eventbus._errors import ConfigurationError, RejectedEventError
 from eventbus._jobs._errors import JobCancelledError, JobError, JobNotFoundError
 from eventbus._jobs._events import JOB_ID
+from eventbus._jobs._lease import holding, lease_until
 from eventbus._jobs._model import JobErrorInfo, JobState, JobStatus, utc_now
 from eventbus._wire._event import Event
 
@@ -99,15 +100,22 @@ class JobContext:
             )
 
 
-def _start(cur: JobStatus) -> JobStatus | None:
-    if cur.final:
-        return None
-    now = utc_now()
-    if cur.is_overdue(now):
-        return msgspec.structs.replace(cur, state=JobState.EXPIRED, finished=now)
-    return msgspec.structs.replace(
-        cur, state=JobState.RUNNING, attempts=cur.attempts + 1, started=cur.started or now
-    )
+def _starter(lease: float | None) -> Callable[[JobStatus], JobStatus | None]:
+    def start(cur: JobStatus) -> JobStatus | None:
+        if cur.final:
+            return None
+        now = utc_now()
+        if cur.is_overdue(now):
+            return msgspec.structs.replace(cur, state=JobState.EXPIRED, finished=now, lease=None)
+        return msgspec.structs.replace(
+            cur,
+            state=JobState.RUNNING,
+            attempts=cur.attempts + 1,
+            started=cur.started or now,
+            lease=lease_until(lease, now),
+        )
+
+    return start
 
 
 def _finish(state: JobState, **changes: Any) -> Callable[[JobStatus], JobStatus | None]:
@@ -116,17 +124,21 @@ def _finish(state: JobState, **changes: Any) -> Callable[[JobStatus], JobStatus 
             return None
         now = utc_now()
         if cur.is_overdue(now):
-            return msgspec.structs.replace(cur, state=JobState.EXPIRED, finished=now)
-        return msgspec.structs.replace(cur, state=state, finished=now, **changes)
+            return msgspec.structs.replace(cur, state=JobState.EXPIRED, finished=now, lease=None)
+        return msgspec.structs.replace(cur, state=state, finished=now, lease=None, **changes)
 
     return finish
 
 
-def _retry_later(error: JobErrorInfo) -> Callable[[JobStatus], JobStatus | None]:
+def _retry_later(
+    error: JobErrorInfo, lease: float | None
+) -> Callable[[JobStatus], JobStatus | None]:
     def retry(cur: JobStatus) -> JobStatus | None:
         if cur.final:
             return None
-        return msgspec.structs.replace(cur, state=JobState.PENDING, error=error)
+        # With a lease, the in-process retry is waited for no longer than it (see _lease).
+        until = lease_until(lease, utc_now())
+        return msgspec.structs.replace(cur, state=JobState.PENDING, error=error, lease=until)
 
     return retry
 
@@ -140,7 +152,7 @@ async def _begin(jobs: Jobs, event: Event[Any]) -> JobContext | None:
             reason="not-a-job",
         )
     try:
-        status, changed = await jobs._change(job_id, _start)
+        status, changed = await jobs._change(job_id, _starter(jobs.lease))
     except JobNotFoundError as exc:
         raise RejectedEventError(str(exc), reason="unknown-job") from exc
     if not changed or status.state is not JobState.RUNNING:
@@ -162,12 +174,14 @@ def wrap_handler(jobs: Jobs, func: JobHandler) -> JobHandler:
 
     @functools.wraps(func)
     async def run_job(event: Event[Any], *rest: Any) -> None:
+        jobs._sweep()
         context = await _begin(jobs, event)
         if context is None:
             return
         token = _current.set(context)
         try:
-            result = await _call(func, event, rest, context)
+            async with holding(jobs, context.id, context.attempt):
+                result = await _call(func, event, rest, context)
         except JobCancelledError:
             return  # the job is final already: ack
         except _Overdue:
@@ -216,6 +230,6 @@ async def _failed(jobs: Jobs, ctx: JobContext, exc: BaseException, *, final: boo
     """Record a failed attempt; True when the job is final now (no retry wanted)."""
     error = JobErrorInfo(type(exc).__name__, sanitise(str(exc), 1024))
     final = final or isinstance(exc, RejectedEventError) or ctx.attempt >= jobs.max_attempts
-    step = _finish(JobState.FAILED, error=error) if final else _retry_later(error)
+    step = _finish(JobState.FAILED, error=error) if final else _retry_later(error, jobs.lease)
     status, _ = await jobs._change(ctx.id, step)
     return final or status.final

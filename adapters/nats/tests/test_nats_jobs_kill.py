@@ -69,7 +69,9 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(
             ids = [s.id for s in submitted]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 30
-            while len(_runs(out)) < 30:
+            # Kill mid-batch: after 30 runs, at a moment jobs are running (the worker takes
+            # its jobs in batches, so right after a batch finishes none is).
+            while len(_runs(out)) < 30 or not await jobs.list(state=JobState.RUNNING, limit=1):
                 assert loop.time() < deadline, "the first worker stalled"
                 await asyncio.sleep(0.01)
             workers[0].send_signal(signal.SIGKILL)
