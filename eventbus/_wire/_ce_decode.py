@@ -286,7 +286,13 @@ def _own_structured(headers: Mapping[Any, Any]) -> bool:
 def decode_ce(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
-        if len(headers) <= 2 and _own_structured(headers):
+        n = len(headers)
+        if n == 1:  # _own_structured for one header, inline
+            if headers.get("Content-Type") in _OWN_STRUCTURED or (
+                headers.get("content-type") in _OWN_STRUCTURED
+            ):
+                return from_json(body, data_type)
+        elif n == 2 and _own_structured(headers):
             return from_json(body, data_type)
         fast = _decode_ce_fast(headers, body, data_type)
         return fast if fast is not None else _decode_ce_slow(headers, body, data_type)

@@ -71,29 +71,36 @@ class Event(msgspec.Struct, Generic[T], frozen=True, kw_only=True, repr_omit_def
         id_, source, type_ = self.id, self.source, self.type
         subject, ct, schema = self.subject, self.datacontenttype, self.dataschema
         try:  # join takes only str (TypeError otherwise) and always makes a plain str
-            joined = "".join(
-                (
-                    id_,
-                    source,
-                    type_,
-                    "" if subject is None else subject,
-                    "" if ct is None else ct,
-                    "" if schema is None else schema,
+            if subject is None and ct is None and schema is None:  # the usual new event
+                joined = "".join((id_, source, type_))
+                optional_ok = True
+            else:
+                joined = "".join(
+                    (
+                        id_,
+                        source,
+                        type_,
+                        "" if subject is None else subject,
+                        "" if ct is None else ct,
+                        "" if schema is None else schema,
+                    )
                 )
-            )
+                optional_ok = (
+                    subject != ""
+                    and ct != ""
+                    and (ct is None or "/" in ct)
+                    and (schema is None or is_absolute_uri(schema))
+                )
         except TypeError:  # some attribute is not a str
             self._validate()
             return
         time, ext = self.time, self.extensions
         if not (
-            id_
+            optional_ok
+            and id_
             and source
             and type_
             and self.specversion == SPECVERSION
-            and subject != ""
-            and ct != ""
-            and (ct is None or "/" in ct)
-            and (schema is None or is_absolute_uri(schema))
             and (time is None or (isinstance(time, datetime) and time.tzinfo is not None))
             and joined.isascii()
             and joined.isprintable()

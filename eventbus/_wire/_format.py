@@ -115,7 +115,10 @@ def _parse(body: bytes) -> Any:
 
 def from_json(body: bytes, data_type: Any = None) -> Event[Any]:
     """Decode one event in the JSON event format, converting ``data`` to ``data_type`` if given."""
-    members = _parse(body)
+    try:  # _parse, inline
+        members = json_decode(body)
+    except (msgspec.DecodeError, RecursionError, TypeError) as exc:
+        raise DecodeError(f"not valid JSON: {exc}", where="body") from None
     if not isinstance(members, dict):
         raise DecodeError("a CloudEvent must be a JSON object", where="body")
     try:
