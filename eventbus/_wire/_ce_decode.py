@@ -283,6 +283,18 @@ def _own_structured(headers: Mapping[Any, Any]) -> bool:
     return True
 
 
+def _own_structured_and_other(headers: Mapping[Any, Any]) -> bool:
+    """Whether ``headers`` (two of them) are a JSON event format content type and one header
+    that is not a content type in any case (a broker's own, like JetStream's ``Nats-Msg-Id``):
+    the slow path reads the body with from_json whatever that header says."""
+    for name in _CT_NAMES:
+        if headers.get(name) in _OWN_STRUCTURED:
+            for key in headers:
+                if key != name:
+                    return type(key) is str and key.lower() != "content-type"
+    return False
+
+
 def decode_ce(message: Message, data_type: Any = None) -> Event[Any]:
     headers, body = message.headers, message.body
     try:
@@ -292,7 +304,7 @@ def decode_ce(message: Message, data_type: Any = None) -> Event[Any]:
                 headers.get("content-type") in _OWN_STRUCTURED
             ):
                 return from_json(body, data_type)
-        elif n == 2 and _own_structured(headers):
+        elif n == 2 and (_own_structured(headers) or _own_structured_and_other(headers)):
             return from_json(body, data_type)
         fast = _decode_ce_fast(headers, body, data_type)
         return fast if fast is not None else _decode_ce_slow(headers, body, data_type)

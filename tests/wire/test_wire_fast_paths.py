@@ -355,6 +355,18 @@ _structured_headers = st.one_of(
                 "ce-specversion": "1.0",
             },
             {"Content-Type": b"application/cloudevents+json; charset=utf-8"},
+            # a broker's own header next to the content type (JetStream: Nats-Msg-Id)
+            {"content-type": "application/cloudevents+json; charset=utf-8", "Nats-Msg-Id": "1"},
+            {"Nats-Msg-Id": b"\xff", "Content-Type": "application/cloudevents+json; charset=utf-8"},
+            {"content-type": "application/cloudevents+json; charset=utf-8", "ce-id": "other"},
+            {
+                "content-type": "application/cloudevents+json; charset=utf-8",
+                "CONTENT-TYPE": "application/cloudevents+xml",  # the slow path reads this one
+            },
+            {"content-type": "application/cloudevents+json; charset=utf-8", b"Content-Type": "x"},
+            {"content-type": "application/cloudevents+json; charset=utf-8", 7: "x"},
+            {"content-type": "application/json", "Nats-Msg-Id": "1"},
+            {"content-type": "application/cloudevents+xml", "Nats-Msg-Id": "1"},
         ]
     ),
 )
