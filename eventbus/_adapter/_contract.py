@@ -8,6 +8,11 @@ Flow control: the adapter awaits ``deliver(delivery)`` for each received message
 from ``deliver`` once it has taken the message (it blocks while ``max_in_flight`` handlers run),
 so an adapter that awaits ``deliver`` before pulling the next message gets backpressure for free.
 ``deliver`` returns an awaitable, not necessarily a coroutine: await it, never wrap it in a task.
+
+Batches (optional): an adapter that can hand over several messages at once implements
+:class:`BatchingAdapter`; the bus then subscribes with ``subscribe_batches`` and a
+``deliver_many`` that takes a list with one call, and settles successes with one
+``ack_many`` call per batch. Every other adapter keeps the one-message contract above.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ __all__ = [
     "Adapter",
     "AdapterInfo",
     "AdapterSubscription",
+    "BatchSubscription",
+    "BatchingAdapter",
     "Browsed",
     "BrowsingAdapter",
     "Capabilities",
     "DeadLetter",
     "Deliver",
+    "DeliverMany",
     "Delivery",
     "GroupAdminAdapter",
     "GroupInfo",
@@ -221,6 +229,27 @@ class AdapterSubscription(Protocol):
         ...
 
 
+DeliverMany = Callable[[Sequence[Delivery]], Awaitable[int]]
+"""What a :class:`BatchingAdapter` calls with a list of a subscription's messages, in order.
+
+The bus takes every delivery of the list (waiting while it is paused or has no room, like
+``deliver``); the awaitable's result is how many more it can take at once (at least 1): hand
+at most that many next time, and at most ``spec.max_in_flight`` the first time, so no message
+waits leased while the bus has no room for it. Await it, never wrap it in a task."""
+
+
+@runtime_checkable
+class BatchSubscription(AdapterSubscription, Protocol):
+    """What :meth:`BatchingAdapter.subscribe_batches` returns: a subscription that also
+    settles several of its deliveries with one call."""
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Ack each of ``deliveries`` (handed over by this subscription, handled, not settled
+        otherwise), as their ``ack`` would, without waiting: an adapter whose acks are I/O
+        queues them. Deliveries already expired or returned are skipped, as by ``ack``."""
+        ...
+
+
 @runtime_checkable
 class Adapter(Protocol):
     """A broker behind one small async API."""
@@ -242,6 +271,22 @@ class Adapter(Protocol):
         ...
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> AdapterSubscription: ...
+
+
+@runtime_checkable
+class BatchingAdapter(Protocol):
+    """Optional: deliver a subscription's messages in lists (see :data:`DeliverMany`).
+
+    The bus calls ``subscribe_batches`` instead of :meth:`Adapter.subscribe` when the adapter
+    has it; ``subscribe`` must keep working for other callers. Per message nothing changes:
+    each delivery is still settled once (``ack`` / ``nack`` / ``dead_letter``, or through
+    ``ack_many``), ordering keys and ``max_in_flight`` hold, and deliveries the bus has not
+    taken when the subscription stops go back to the broker as with ``deliver``.
+    """
+
+    async def subscribe_batches(
+        self, spec: SubscriptionSpec, deliver_many: DeliverMany
+    ) -> BatchSubscription: ...
 
 
 @dataclass(frozen=True, slots=True)

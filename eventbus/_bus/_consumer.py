@@ -22,13 +22,14 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventbus._adapter._contract import (
     Adapter,
     AdapterSubscription,
+    BatchingAdapter,
     Delivery,
     Semantic,
     SubscriptionSpec,
@@ -156,6 +157,12 @@ class Subscription:
             track=bool(self._renew_every),
         )
         self._ready: asyncio.Future[None] | None = None  # done: what a fast _deliver returns
+        # Finished futures by result: what a fast _deliver_many returns.
+        self._rooms: dict[int, asyncio.Future[int]] = {}
+        # Batch settlement (a BatchingAdapter): handled deliveries acked with one call per batch.
+        self._ack_many: Callable[[Sequence[Delivery]], None] | None = None
+        self._acks: list[Delivery] = []
+        self._taking = False  # started, not paused, not closing: the fast intake may take
         self._adapter_sub: AdapterSubscription | None = None
         self._started: asyncio.Future[None] | None = None
         self._closing = False
@@ -222,6 +229,7 @@ class Subscription:
             await self._closed.wait()
             return True
         self._closing = True
+        self._taking = False
         self._running.set()  # a paused pump must see the close
         try:
             if self._adapter_sub is not None:
@@ -258,8 +266,16 @@ class Subscription:
             self._started = loop.create_future()
         self._ready = loop.create_future()
         self._ready.set_result(None)
+        self._rooms = {}
+        adapter = self._rt.adapter
+        self._taking = not self._closing and self._running.is_set()
         try:
-            self._adapter_sub = await self._rt.adapter.subscribe(self.spec, self._deliver)
+            if isinstance(adapter, BatchingAdapter):
+                batches = await adapter.subscribe_batches(self.spec, self._deliver_many)
+                self._ack_many = batches.ack_many
+                self._adapter_sub = batches
+            else:
+                self._adapter_sub = await adapter.subscribe(self.spec, self._deliver)
         except BaseException as exc:
             if not self._started.done():
                 self._started.set_exception(exc)
@@ -297,10 +313,12 @@ class Subscription:
         handed over waits here and may be redelivered elsewhere if its lock expires meanwhile.
         """
         self._running.clear()
+        self._taking = False
 
     def resume(self) -> None:
         """Take messages again after :meth:`pause`."""
         self._running.set()
+        self._taking = not self._closing and self._ready is not None
 
     def _count_dropped(self, count: int) -> None:
         """The adapter's client dropped ``count`` messages of this subscription (it logs why)."""
@@ -310,12 +328,7 @@ class Subscription:
         """What the adapter awaits: done at once when the pool has room (no coroutine is made
         for the usual delivery), else ``_deliver_waiting``."""
         ready = self._ready
-        if (
-            ready is not None
-            and self._running.is_set()
-            and not self._closing
-            and self._pool.offer(delivery)
-        ):
+        if self._taking and ready is not None and self._pool.offer(delivery):
             return ready
         return self._deliver_waiting(delivery)
 
@@ -327,10 +340,55 @@ class Subscription:
             return
         await self._pool.put(delivery)
 
+    def _deliver_many(self, deliveries: Sequence[Delivery]) -> Awaitable[int]:
+        """What a batching adapter awaits (see ``DeliverMany``): the pool takes the list with
+        one call; the result, how many more fit, is a finished future when there is room."""
+        pool = self._pool
+        taken = pool.offer_many(deliveries) if self._taking else 0
+        if taken == len(deliveries):
+            room = pool.room
+            if room:
+                done = self._rooms.get(room)
+                if done is None:
+                    done = self._rooms[room] = asyncio.get_running_loop().create_future()
+                    done.set_result(room)
+                return done
+        return self._deliver_many_waiting(deliveries[taken:])  # paused, closing or full
+
+    async def _deliver_many_waiting(self, rest: Sequence[Delivery]) -> int:
+        pool = self._pool
+        while True:
+            if not self._running.is_set():
+                await self._running.wait()
+                continue
+            if self._closing:
+                # What the pool did not take goes back to the broker when we stop listening.
+                await self._closed.wait()
+                return 1
+            if rest:
+                rest = rest[pool.offer_many(rest) :]
+            if not rest and pool.room:
+                return pool.room
+            await pool.wait_space()
+
+    def _flush_acks(self) -> None:
+        """Ack the deliveries handled since the last flush with one call, then free their slots
+        (scheduled with ``call_soon`` by the first of them, so a handler that waits never
+        delays an ack: the flush runs as soon as the worker yields to the loop)."""
+        acks, self._acks = self._acks, []
+        try:
+            if self._ack_many is not None:
+                self._ack_many(acks)
+        except Exception:
+            log.exception("eventbus: acking %d handled messages failed", len(acks))
+        finally:
+            self._pool.release(len(acks))
+
     async def _invoke(self, event: Event[Any], context: ConsumeContext) -> None:
         await self.handler.call(event, context)
 
-    async def _handle(self, delivery: Delivery) -> None:
+    async def _handle(self, delivery: Delivery) -> bool:
+        """Run the pipeline for one delivery; True when its ack is left to ``_flush_acks``."""
         self.stats.received += 1
         message = delivery.message
         try:
@@ -338,14 +396,14 @@ class Subscription:
         except Exception as exc:  # not only DecodeError: nothing may redeliver forever
             reason = "data-error" if isinstance(exc, DataDecodeError) else "decode-error"
             await self._dead_letter(delivery, reason, exc, delivery.attempt)
-            return
+            return False
         if self._filter is not None and not self._filter(event.type):
             self.stats.filtered += 1
             await delivery.ack()
-            return
+            return False
         if REPLY_TO in event.extensions and self._rt.replier is not None:
             await self._answer(delivery, event, self._rt.replier)
-            return
+            return False
         direct = self._direct
         if direct is not None and not self._local_attempts:
             # Hot path: no middleware, no context, no attempt remembered locally.
@@ -354,11 +412,18 @@ class Subscription:
             except Exception as exc:
                 if await self._failed(delivery, event, exc, delivery.attempt):
                     await self._run(delivery, event, delivery.attempt + 1)
-                return
+                return False
             self.stats.handled += 1
+            if self._ack_many is not None:
+                acks = self._acks
+                if not acks:
+                    asyncio.get_running_loop().call_soon(self._flush_acks)
+                acks.append(delivery)
+                return True
             await delivery.ack()
-            return
+            return False
         await self._run(delivery, event, self._attempt_of(delivery, event))
+        return False
 
     async def _answer(self, delivery: Delivery, event: Event[Any], replier: Replier) -> None:
         """A request: run the handler once and answer with what it returned or raised (the

@@ -250,6 +250,7 @@ class EventBus:
     def _read_limits(self) -> None:
         self._limits = limits = self._adapter.capabilities.limits
         self._names = ChannelNames(limits, adapter=self._adapter.name)
+        self._channels: dict[str, str] = {}  # event type -> its channel, checked (see _encode)
         self._check_size = any(
             x is not None
             for x in (limits.max_message_bytes, limits.max_header_count, limits.max_header_bytes)
@@ -328,8 +329,9 @@ class EventBus:
         await self._adapter.publish(channel, (message,))
 
     def _encode(self, event: Event[Any]) -> tuple[str, Message]:
-        channel = self._router.channel_for(event.type)
-        self._names.channel(channel)
+        channel = self._channels.get(event.type)
+        if channel is None:
+            channel = self._channel_for(event.type)
         if self._plain_wire:
             message = self._to_message(event)
         else:
@@ -346,6 +348,17 @@ class EventBus:
         elif self._check_size:
             self._check_limits(message)
         return channel, message
+
+    def _channel_for(self, event_type: str) -> str:
+        """The channel of ``event_type``, checked against the adapter's rules (raises
+        ChannelNameError), remembered for the next event of that type."""
+        channel = self._router.channel_for(event_type)
+        self._names.channel(channel)
+        channels = self._channels
+        if len(channels) >= 4096:
+            channels.clear()
+        channels[event_type] = channel
+        return channel
 
     def _check_limits(self, message: Message) -> None:
         limits, name = self._limits, self._adapter.name

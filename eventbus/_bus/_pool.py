@@ -4,6 +4,10 @@
 being processed): that is the backpressure the adapter's pump feels. Workers are started
 lazily and woken one at a time in a chain, so a burst of fast handlers is processed by few
 workers without a task switch per item.
+
+Batches: ``offer_many`` queues as many items of a list as there is room for with one call.
+``process`` may return True to keep its item held after it returns (the caller settles it
+later, e.g. with a batched ack) and then gives the slot back with ``release``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 __all__ = ["WorkerPool"]
@@ -25,7 +29,7 @@ class WorkerPool(Generic[T]):
     def __init__(
         self,
         size: int,
-        process: Callable[[T], Awaitable[None]],
+        process: Callable[[T], Awaitable[bool | None]],
         name: str,
         *,
         track: bool = False,
@@ -50,6 +54,11 @@ class WorkerPool(Generic[T]):
     def held(self) -> int:
         return self._held
 
+    @property
+    def room(self) -> int:
+        """How many more items can be queued now without waiting."""
+        return self._size - self._held
+
     def offer(self, item: T) -> bool:
         """Queue ``item`` now if there is room (what ``put`` does without waiting); else False."""
         if self._held >= self._size:
@@ -60,12 +69,28 @@ class WorkerPool(Generic[T]):
             self._kick()
         return True
 
-    async def put(self, item: T) -> None:
+    def offer_many(self, items: Sequence[T]) -> int:
+        """Queue the first items of ``items`` there is room for now, in order; return how many."""
+        n = min(len(items), self._size - self._held)
+        if n <= 0:
+            return 0
+        self._held += n
+        self._pending.extend(items if n == len(items) else items[:n])
+        if not self._kicked:
+            self._kick()
+        return n
+
+    async def wait_space(self) -> None:
+        """Wait until an item is released (returns at once if there is room now)."""
         while self._held >= self._size:
             space = self._space
             if space is None or space.done():
                 space = self._space = asyncio.get_running_loop().create_future()
             await space
+
+    async def put(self, item: T) -> None:
+        if self._held >= self._size:
+            await self.wait_space()
         self._held += 1
         self._pending.append(item)
         self._kick()
@@ -96,19 +121,26 @@ class WorkerPool(Generic[T]):
                     self._kick()  # let another worker take the next item if this one blocks
                 if busy is not None:
                     busy[item] = clock()
+                kept = False
                 try:
-                    await self._process(item)
+                    kept = await self._process(item) is True
                 except Exception:  # the pipeline settles messages itself; never lose a worker
                     log.exception("eventbus: unexpected error processing a delivery")
                 finally:
                     if busy is not None:
                         busy.pop(item, None)
-                    self._release()
+                    if not kept:
+                        self._release()
             if self._closed:
                 return
             waiter: asyncio.Future[None] = loop.create_future()
             self._idle.append(waiter)
             await waiter
+
+    def release(self, count: int) -> None:
+        """Give back the slots of ``count`` items whose ``process`` returned True."""
+        self._held -= count - 1
+        self._release()
 
     def _release(self) -> None:
         self._held -= 1

@@ -11,6 +11,7 @@ from eventbus._adapter._contract import (
     Browsed,
     Capabilities,
     Deliver,
+    DeliverMany,
     GroupInfo,
     Limits,
     Semantic,
@@ -156,6 +157,17 @@ class MemoryAdapter:
             await self._broker.publish(channel, messages, self._dedupe_window)  # bounded queues
 
     async def subscribe(self, spec: SubscriptionSpec, deliver: Deliver) -> MemorySubscription:
+        return self._subscribe(spec, deliver, None)
+
+    async def subscribe_batches(
+        self, spec: SubscriptionSpec, deliver_many: DeliverMany
+    ) -> MemorySubscription:
+        """``subscribe``, handing messages over in lists (``BatchingAdapter``)."""
+        return self._subscribe(spec, None, deliver_many)
+
+    def _subscribe(
+        self, spec: SubscriptionSpec, deliver: Deliver | None, deliver_many: DeliverMany | None
+    ) -> MemorySubscription:
         if not self._connected:
             raise BrokerConnectionError("the memory adapter is not connected (call connect())")
         self._names.pattern(spec.channel)
@@ -177,6 +189,7 @@ class MemoryAdapter:
             queue,
             spec,
             deliver,
+            deliver_many=deliver_many,
             faults=self._faults,
             rng=self._rng(spec),
             limits=self._limits,

@@ -192,14 +192,16 @@ class MemoryBroker:
         """Copy ``messages`` in order into every matching queue, waiting while one is full."""
         if self.publish_nowait(channel, messages, dedupe_window):
             return  # room for the whole batch everywhere
-        for message in messages:
-            while True:
-                route = self._routes.get(channel) or self._route(channel)
-                full = next((q for q in route.queues if q.full), None)
-                if full is None:
-                    break
+        rest = messages
+        while rest:  # as much of the rest as every queue has room for, in order
+            route = self._routes.get(channel) or self._route(channel)
+            room = min((q.max_size - q.depth for q in route.queues), default=len(rest))
+            if room <= 0:
+                full = next(q for q in route.queues if q.full)
                 await full.wait_room()
-            self._store(route, (message,), dedupe_window)
+                continue
+            self._store(route, rest[:room], dedupe_window)
+            rest = rest[room:]
 
     def _store(self, route: _Route, messages: Sequence[Message], window: float) -> None:
         """Put the batch, less publisher duplicates, into every queue of ``route``."""
