@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from eventbus._bus._pool import WorkerPool
+from eventbus.testing import wait_until
 
 
 async def test_offer_takes_items_while_there_is_room_and_put_waits_beyond() -> None:
@@ -62,3 +63,28 @@ async def test_an_untracked_pool_keeps_no_times() -> None:
     assert pool.offer(1)
     assert await pool.drain(5.0)
     assert pool.busy is None
+
+
+async def test_offer_many_takes_what_fits_in_order_and_kept_items_hold_their_slot() -> None:
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def process(item: int) -> bool:
+        await release.wait()
+        done.append(item)
+        return item % 2 == 0  # even items stay held until released (as by a batched ack)
+
+    pool: WorkerPool[int] = WorkerPool(3, process, name="t")
+    assert pool.offer_many([1, 2, 3, 4, 5]) == 3  # room for three: the first three
+    assert (pool.held, pool.room) == (3, 0)
+    assert pool.offer_many([4, 5]) == 0
+    release.set()
+    await wait_until(lambda: len(done) == 3, what="three processed")
+    assert pool.held == 1  # 2 is kept
+    assert pool.offer_many([4, 5]) == 2
+    await wait_until(lambda: len(done) == 5, what="five processed")
+    assert sorted(done) == [1, 2, 3, 4, 5]
+    assert pool.held == 2  # 2 and 4 returned True: still held
+    pool.release(2)
+    assert (pool.held, pool.room) == (0, 3)
+    assert await pool.drain(5.0)
