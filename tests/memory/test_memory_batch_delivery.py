@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventbus import Event, EventBus, RejectedEventError, RetryPolicy
-from eventbus._adapter import BatchingAdapter, Delivery, SubscriptionSpec
+from eventbus._adapter._contract import BatchingAdapter, Delivery, SubscriptionSpec
 from eventbus._memory import MemoryAdapter
 from eventbus._memory._delivery import LEASED
 from eventbus._wire._message import Message
