@@ -249,10 +249,12 @@ class AdapterClient(Client):
         :meth:`queue_publish` can (nothing else runs between two queued messages, so the
         connection cannot change state unseen), else through nats-py's ``publish``."""
         queue = self.queue_publish
-        for headers, body in items:
-            if not queue(subject, "", headers, body):
-                await self.publish_checked(subject, body, headers=headers)
-        await self.kick()
+        try:
+            for headers, body in items:
+                if not queue(subject, "", headers, body):
+                    await self.publish_checked(subject, body, headers=headers)
+        finally:  # what was queued goes out even when an item fails
+            await self.kick()
 
     async def _send_publish(
         self,

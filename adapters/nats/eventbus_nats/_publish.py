@@ -169,10 +169,24 @@ class JetStreamPublisher:
         self, subject: str, items: Sequence[tuple[_Headers | None, bytes]], todo: list[int]
     ) -> list[_Sent]:
         """Publish each item of ``todo``; a None future means it could not be handed over."""
-        loop = asyncio.get_running_loop()
         sent: list[_Sent] = []
+        fast = self._nc if isinstance(self._nc, AdapterClient) else None
+        try:
+            return await self._send_each(subject, items, todo, sent, fast)
+        finally:  # what was queued goes out, also when a publish raised
+            if fast is not None:
+                await fast.kick()
+
+    async def _send_each(
+        self,
+        subject: str,
+        items: Sequence[tuple[_Headers | None, bytes]],
+        todo: list[int],
+        sent: list[_Sent],
+        fast: AdapterClient | None,
+    ) -> list[_Sent]:
+        loop = asyncio.get_running_loop()
         nc, prefix, waiting = self._nc, self._prefix, self._waiting
-        fast = nc if isinstance(nc, AdapterClient) else None
         oldest = 0
         for position, index in enumerate(todo):
             if len(waiting) >= _WINDOW and oldest < len(sent):
@@ -201,8 +215,6 @@ class JetStreamPublisher:
                         sent.extend((i, "", None) for i in todo[position:])
                         return sent
             sent.append((index, token, future))
-        if fast is not None:
-            await fast.kick()
         return sent
 
     def _handed_over(self, subject: str, exc: Exception) -> bool:

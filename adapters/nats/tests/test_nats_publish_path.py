@@ -5,12 +5,13 @@ same errors, on a real connection (its flusher held back so the buffer can be re
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import nats.errors
 import pytest
-from eventbus_nats import _publish
+from eventbus_nats import NatsAdapter, _publish
 from eventbus_nats._client import AdapterClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,13 @@ from nats.aio.client import Client
 from nats_launcher import NatsServer
 
 from eventbus import Event, EventBus
+from eventbus.adapter import (
+    Delivery,
+    LimitExceededError,
+    Message,
+    PublishError,
+    SubscriptionSpec,
+)
 from eventbus.testing import run, wait_until
 
 _names = st.sampled_from(["content-type", "ce-id", "Nats-Msg-Id", "k", " padded ", "bad name"])
@@ -203,5 +211,46 @@ def test_a_jetstream_batch_wider_than_the_ack_window_is_stored(
             await asyncio.wait_for(producer.publish_many(events[1:]), 4)  # not one timeout
             await wait_until(lambda: len(got) == 50, what="every event")
         assert sorted(got) == list(range(50))
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("query", ["mode=core", ""])
+def test_what_was_queued_goes_out_when_a_later_message_fails(
+    nats_server: NatsServer, query: str
+) -> None:
+    """A batch whose last message is refused: the messages before it reach the subscriber
+    although nothing else is published on that connection afterwards."""
+    channel = f"fails.t{uuid.uuid4().hex[:10]}"
+    refused = (
+        Message({"ce-id": "x"}, b"x" * 2_000_000) if query else Message({"bad name": "x"}, b"x")
+    )
+
+    async def scenario() -> None:
+        got: list[bytes] = []
+        consumer = NatsAdapter.from_url(nats_server.url(query))
+        producer = NatsAdapter.from_url(nats_server.url(query))
+        await consumer.connect()
+        await producer.connect()
+        try:
+
+            async def take(delivery: Delivery) -> None:
+                got.append(delivery.message.body)
+                await delivery.ack()
+
+            await consumer.subscribe(SubscriptionSpec(channel=channel), take)
+            await producer.publish(channel, [Message({"ce-id": "0"}, b"0", dedupe_id="0")])
+            await wait_until(lambda: got == [b"0"], what="the first message")
+            batch = [Message({"ce-id": str(i)}, b"%d" % i, dedupe_id=str(i)) for i in (1, 2)]
+            with pytest.raises((LimitExceededError, PublishError)):
+                await producer.publish(channel, [*batch, refused])
+            nc = producer.connection
+            assert nc is not None
+            # queued messages are on their way: the flusher is woken (not left to a later PING)
+            assert not nc._pending or not nc._flush_queue.empty()
+            await wait_until(lambda: got == [b"0", b"1", b"2"], timeout=5, what="the rest")
+        finally:
+            await producer.close()
+            await consumer.close()
 
     run(scenario())
