@@ -21,7 +21,6 @@ from nats_launcher import NatsServer
 from eventbus import Event, EventBus
 from eventbus.adapter import (
     Delivery,
-    LimitExceededError,
     Message,
     PublishError,
     SubscriptionSpec,
@@ -69,7 +68,7 @@ class Pair:
         ours: Callable[[AdapterClient], Any],
         stock: Callable[[Client], Any],
         max_payload: int = 64,
-    ) -> None:
+    ) -> str:
         self.ours._max_payload = self.stock._max_payload = max_payload
         before = (self.ours.stats["out_msgs"], self.stock.stats["out_msgs"])
         got = await _outcome(lambda: ours(self.ours))
@@ -78,6 +77,7 @@ class Pair:
         mine, theirs = _take(self.ours), _take(self.stock)
         assert mine[0] == theirs[0]
         assert mine[1] - before[0] == theirs[1] - before[1]
+        return want
 
 
 @pytest.fixture
@@ -153,11 +153,12 @@ def test_queued_publishes_with_replies_match_nats_py(
 def test_what_nats_py_refuses_is_refused(pair_in: Callable[[Callable[[Pair], Any]], None]) -> None:
     async def scenario(pair: Pair) -> None:
         for subject in ("", "bad subject", "a\r\nPUB x 1"):
-            await pair.compare(
+            outcome = await pair.compare(
                 lambda nc, s=subject: nc.publish_all(s, iter([(None, b"x"), (None, b"y")])),
                 lambda nc, s=subject: _stock_loop(nc, s, [(None, b"x"), (None, b"y")]),
             )
-            assert not pair.ours.queue_publish(subject, "", None, b"x")
+            if outcome != "ok":  # nats-py 2.16 refuses all three, 2.15 only the empty one
+                assert not pair.ours.queue_publish(subject, "", None, b"x")
         for second in (None, {"content-type": "application/cloudevents+json"}):
             items = [(None, b"x"), (second, b"y" * 100), (None, b"z")]  # over max_payload (64)
             await pair.compare(
@@ -222,9 +223,7 @@ def test_what_was_queued_goes_out_when_a_later_message_fails(
     """A batch whose last message is refused: the messages before it reach the subscriber
     although nothing else is published on that connection afterwards."""
     channel = f"fails.t{uuid.uuid4().hex[:10]}"
-    refused = (
-        Message({"ce-id": "x"}, b"x" * 2_000_000) if query else Message({"bad name": "x"}, b"x")
-    )
+    refused = Message({"ce-id": "x"}, b"x" * 10)  # over the connection's limit, set to 5 below
 
     async def scenario() -> None:
         got: list[bytes] = []
@@ -242,10 +241,11 @@ def test_what_was_queued_goes_out_when_a_later_message_fails(
             await producer.publish(channel, [Message({"ce-id": "0"}, b"0", dedupe_id="0")])
             await wait_until(lambda: got == [b"0"], what="the first message")
             batch = [Message({"ce-id": str(i)}, b"%d" % i, dedupe_id=str(i)) for i in (1, 2)]
-            with pytest.raises((LimitExceededError, PublishError)):
-                await producer.publish(channel, [*batch, refused])
             nc = producer.connection
             assert nc is not None
+            nc._max_payload = 5  # nats-py refuses the last one (MaxPayloadError), every version
+            with pytest.raises(PublishError):
+                await producer.publish(channel, [*batch, refused])
             # queued messages are on their way: the flusher is woken (not left to a later PING)
             assert not nc._pending or not nc._flush_queue.empty()
             await wait_until(lambda: got == [b"0", b"1", b"2"], timeout=5, what="the rest")
