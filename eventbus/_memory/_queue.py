@@ -144,59 +144,6 @@ class Queue:
             return delivery
         return None
 
-    def take_many(self, consumer: Consumer, limit: int) -> list[MemoryDelivery]:
-        """Lease up to ``limit`` eligible messages to ``consumer``, in the order ``take`` would
-        (one clock read and one timer check for the batch)."""
-        if consumer.reorder or consumer.duplicate:  # draw the faults message by message
-            taken: list[MemoryDelivery] = []
-            while len(taken) < limit:
-                delivery = self.take(consumer)
-                if delivery is None:
-                    break
-                taken.append(delivery)
-            return taken
-        ready, held = self._ready, self._held
-        taken = []
-        if not ready:
-            return taken
-        deadline = monotonic() + consumer.ack_wait
-        redelivered = 0
-        new = MemoryDelivery.__new__
-        while ready and len(taken) < limit:
-            item = ready.popleft()
-            if isinstance(item, Message):
-                message = item
-                # A first delivery, built without a Python-level __init__ call (hot path).
-                delivery = new(MemoryDelivery)
-                delivery.message, delivery.attempt, delivery._queue = item, 1, self
-            else:
-                message, delivery = item.message, item
-                if delivery.attempt > 1:
-                    redelivered += 1
-            key = message.key
-            if key is not None:
-                holder = held.get(key)
-                if holder is not None and holder is not delivery:
-                    blocked = self._blocked.get(key)
-                    if blocked is None:
-                        self._blocked[key] = deque((item,))
-                    else:
-                        blocked.append(item)
-                    continue
-                held[key] = delivery
-            delivery._state = LEASED
-            delivery._consumer = consumer
-            delivery._deadline = deadline
-            taken.append(delivery)
-        if taken:
-            consumer.inflight.extend(taken)
-            if deadline < self._timer_at:
-                self._arm(deadline)
-            stats = self._stats
-            stats.delivered += len(taken)
-            stats.redelivered += redelivered
-        return taken
-
     async def wait_ready(self) -> None:
         """Park until something may have become ready."""
         await park(self._waiters)
@@ -209,42 +156,6 @@ class Queue:
             return
         self._stats.acked += 1
         self.remove(delivery)
-
-    def ack_many(self, deliveries: Sequence[MemoryDelivery]) -> None:
-        """``ack`` each delivery still leased, in order (what ``ack`` and ``remove`` do, with
-        the counters and the wake-ups of publishers waiting for room done once)."""
-        held, waiters = self._held, self._waiters
-        acked = 0
-        consumer: Consumer | None = None
-        for delivery in deliveries:
-            if delivery._state != LEASED:
-                continue  # expired, returned or settled meanwhile: as ``ack``, nothing to do
-            consumer = delivery._consumer
-            if consumer.crash and consumer.rng.random() < consumer.crash:
-                self._stats.acks_dropped += 1
-                self.requeue(delivery)
-                continue
-            acked += 1
-            delivery._state = DONE
-            key = delivery.message.key
-            if key is not None and held.get(key) is delivery:
-                del held[key]
-                blocked = self._blocked.get(key)
-                if blocked is not None:
-                    self._ready.appendleft(blocked.popleft())
-                    if not blocked:
-                        del self._blocked[key]
-                    wake_one(waiters)
-        if consumer is not None:
-            self._trim(consumer)
-        if acked:
-            self._count -= acked
-            self._stats.acked += acked
-            room_waiters = self._room_waiters
-            for _ in range(acked):
-                if not room_waiters:
-                    break
-                wake_one(room_waiters)
 
     def extend(self, delivery: MemoryDelivery) -> None:
         """Push a lease's deadline back by its ack wait (keeping ``inflight`` in deadline order)."""

@@ -16,6 +16,7 @@ from eventbus._adapter._contract import (
     Limits,
     SubscriptionSpec,
 )
+from eventbus._memory._batches import ack_many, take_many
 from eventbus._memory._broker import MemoryBroker
 from eventbus._memory._delivery import Consumer, MemoryDelivery
 from eventbus._memory._faults import MemoryFaults
@@ -107,7 +108,7 @@ class MemorySubscription:
 
     def ack_many(self, deliveries: Sequence[Delivery]) -> None:
         """Ack handed-over deliveries of this subscription (``BatchSubscription``)."""
-        self._queue.ack_many(deliveries)  # type: ignore[arg-type]  # ours: MemoryDelivery
+        ack_many(self._queue, deliveries)  # type: ignore[arg-type]  # ours: MemoryDelivery
 
     async def _pump(self) -> None:
         queue, consumer, deliver = self._queue, self._consumer, self._deliver
@@ -140,13 +141,12 @@ class MemorySubscription:
     async def _pump_batches(self) -> None:
         queue, consumer, deliver_many = self._queue, self._consumer, self._deliver_many
         assert deliver_many is not None
-        take_many = queue.take_many
         # The slow fault holds deliveries back one by one: then the lists are of one message.
         most = 1 if self._slow else self.spec.max_in_flight
         room = most
         streak = 0
         while True:
-            batch = take_many(consumer, min(room, most) or 1)
+            batch = take_many(queue, consumer, min(room, most) or 1)
             if not batch:
                 streak = 0
                 await queue.wait_ready()
