@@ -22,7 +22,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from eventbus._adapter._contract import (
     SubscriptionSpec,
 )
 from eventbus._bus._dead_letters import DEAD_LETTER_ATTRIBUTES, DeadLetterer, log_fields, sanitise
+from eventbus._bus._intake import Intake
 from eventbus._bus._middleware import ConsumeContext, ConsumeNext
 from eventbus._bus._pool import WorkerPool
 from eventbus._bus._ratelimit import RateLimitedLog
@@ -156,19 +157,9 @@ class Subscription:
             name=f"eventbus:{pattern}",
             track=bool(self._renew_every),
         )
-        self._ready: asyncio.Future[None] | None = None  # done: what a fast _deliver returns
-        # Finished futures by result: what a fast _deliver_many returns.
-        self._rooms: dict[int, asyncio.Future[int]] = {}
-        # Batch settlement (a BatchingAdapter): handled deliveries acked with one call per batch.
-        self._ack_many: Callable[[Sequence[Delivery]], None] | None = None
-        self._acks: list[Delivery] = []
-        self._taking = False  # started, not paused, not closing: the fast intake may take
+        self._intake = Intake(self._pool)  # deliver, deliver_many, pause state, batched acks
         self._adapter_sub: AdapterSubscription | None = None
         self._started: asyncio.Future[None] | None = None
-        self._closing = False
-        self._closed = asyncio.Event()
-        self._running = asyncio.Event()  # cleared while paused
-        self._running.set()
         self._retry_log = RateLimitedLog(log, f"retry lines on {pattern!r}")
         self._dead_log = RateLimitedLog(log, f"dead-letter lines on {pattern!r}")
         self._dead_letterer = DeadLetterer(
@@ -205,7 +196,7 @@ class Subscription:
     def listening(self) -> bool:
         """True while started and taking messages: False before it listens, after it failed
         to start and from the moment it closes."""
-        return self._adapter_sub is not None and not self._closing
+        return self._adapter_sub is not None and not self._intake.closing
 
     @property
     def abandoned(self) -> int:
@@ -225,12 +216,11 @@ class Subscription:
     async def close(self, timeout: float | None = 30.0) -> bool:
         """Stop taking messages, let in-flight handlers finish (up to ``timeout`` seconds), then
         stop listening. Messages not settled by then go back to the broker. True if drained."""
-        if self._closing:
-            await self._closed.wait()
+        intake = self._intake
+        if intake.closing:
+            await intake.closed.wait()
             return True
-        self._closing = True
-        self._taking = False
-        self._running.set()  # a paused pump must see the close
+        intake.begin_close()
         try:
             if self._adapter_sub is not None:
                 await self._adapter_sub.stop()
@@ -240,7 +230,7 @@ class Subscription:
             if self._adapter_sub is not None:
                 await self._adapter_sub.close()
         finally:
-            self._closed.set()
+            intake.closed.set()
             self._retry_log.flush()
             self._dead_log.flush()
         if not drained:
@@ -261,21 +251,17 @@ class Subscription:
     # -- lifecycle driven by the bus ----------------------------------------------------------
 
     async def _start(self) -> None:
-        loop = asyncio.get_running_loop()
         if self._started is None:
-            self._started = loop.create_future()
-        self._ready = loop.create_future()
-        self._ready.set_result(None)
-        self._rooms = {}
-        adapter = self._rt.adapter
-        self._taking = not self._closing and self._running.is_set()
+            self._started = asyncio.get_running_loop().create_future()
+        adapter, intake = self._rt.adapter, self._intake
+        intake.start()
         try:
             if isinstance(adapter, BatchingAdapter):
-                batches = await adapter.subscribe_batches(self.spec, self._deliver_many)
-                self._ack_many = batches.ack_many
+                batches = await adapter.subscribe_batches(self.spec, intake.deliver_many)
+                intake.ack_many = batches.ack_many
                 self._adapter_sub = batches
             else:
-                self._adapter_sub = await adapter.subscribe(self.spec, self._deliver)
+                self._adapter_sub = await adapter.subscribe(self.spec, intake.deliver)
         except BaseException as exc:
             if not self._started.done():
                 self._started.set_exception(exc)
@@ -304,7 +290,7 @@ class Subscription:
     @property
     def paused(self) -> bool:
         """True between :meth:`pause` and :meth:`resume`."""
-        return not self._running.is_set()
+        return not self._intake.running.is_set()
 
     def pause(self) -> None:
         """Stop taking new messages (in-flight handlers go on); the broker keeps the rest.
@@ -312,77 +298,15 @@ class Subscription:
         The adapter's pump blocks, so a pull-based broker stops fetching; a message already
         handed over waits here and may be redelivered elsewhere if its lock expires meanwhile.
         """
-        self._running.clear()
-        self._taking = False
+        self._intake.pause()
 
     def resume(self) -> None:
         """Take messages again after :meth:`pause`."""
-        self._running.set()
-        self._taking = not self._closing and self._ready is not None
+        self._intake.resume()
 
     def _count_dropped(self, count: int) -> None:
         """The adapter's client dropped ``count`` messages of this subscription (it logs why)."""
         self.stats.dropped += count
-
-    def _deliver(self, delivery: Delivery) -> Awaitable[None]:
-        """What the adapter awaits: done at once when the pool has room (no coroutine is made
-        for the usual delivery), else ``_deliver_waiting``."""
-        ready = self._ready
-        if self._taking and ready is not None and self._pool.offer(delivery):
-            return ready
-        return self._deliver_waiting(delivery)
-
-    async def _deliver_waiting(self, delivery: Delivery) -> None:
-        if not self._running.is_set():
-            await self._running.wait()
-        if self._closing:
-            await self._closed.wait()  # the adapter gets the message back when we stop listening
-            return
-        await self._pool.put(delivery)
-
-    def _deliver_many(self, deliveries: Sequence[Delivery]) -> Awaitable[int]:
-        """What a batching adapter awaits (see ``DeliverMany``): the pool takes the list with
-        one call; the result, how many more fit, is a finished future when there is room."""
-        pool = self._pool
-        taken = pool.offer_many(deliveries) if self._taking else 0
-        if taken == len(deliveries):
-            room = pool.room
-            if room:
-                done = self._rooms.get(room)
-                if done is None:
-                    done = self._rooms[room] = asyncio.get_running_loop().create_future()
-                    done.set_result(room)
-                return done
-        return self._deliver_many_waiting(deliveries[taken:])  # paused, closing or full
-
-    async def _deliver_many_waiting(self, rest: Sequence[Delivery]) -> int:
-        pool = self._pool
-        while True:
-            if not self._running.is_set():
-                await self._running.wait()
-                continue
-            if self._closing:
-                # What the pool did not take goes back to the broker when we stop listening.
-                await self._closed.wait()
-                return 1
-            if rest:
-                rest = rest[pool.offer_many(rest) :]
-            if not rest and pool.room:
-                return pool.room
-            await pool.wait_space()
-
-    def _flush_acks(self) -> None:
-        """Ack the deliveries handled since the last flush with one call, then free their slots
-        (scheduled with ``call_soon`` by the first of them, so a handler that waits never
-        delays an ack: the flush runs as soon as the worker yields to the loop)."""
-        acks, self._acks = self._acks, []
-        try:
-            if self._ack_many is not None:
-                self._ack_many(acks)
-        except Exception:
-            log.exception("eventbus: acking %d handled messages failed", len(acks))
-        finally:
-            self._pool.release(len(acks))
 
     async def _invoke(self, event: Event[Any], context: ConsumeContext) -> None:
         await self.handler.call(event, context)
@@ -414,10 +338,11 @@ class Subscription:
                     await self._run(delivery, event, delivery.attempt + 1)
                 return False
             self.stats.handled += 1
-            if self._ack_many is not None:
-                acks = self._acks
+            intake = self._intake
+            if intake.ack_many is not None:  # acked with the next flush (see _intake), inline
+                acks = intake.acks
                 if not acks:
-                    asyncio.get_running_loop().call_soon(self._flush_acks)
+                    asyncio.get_running_loop().call_soon(intake.flush)
                 acks.append(delivery)
                 return True
             await delivery.ack()
