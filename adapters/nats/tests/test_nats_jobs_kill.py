@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from jobs_procs import runs, start_worker
 from nats_launcher import NatsServer
 
 from eventbus import Event, EventBus, Jobs, JobState, SqliteJobStore
@@ -20,27 +20,6 @@ from eventbus.testing import run
 
 N = 100
 SCRIPT = Path(__file__).with_name("jobs_worker_proc.py")
-
-
-def _start_worker(
-    url: str, kind: str, store: Path, out: Path, prefix: str
-) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), url, kind, str(store), str(out), prefix],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()  # blocks until subscribed (or the process died)
-    assert line.strip() == "ready", f"worker did not start: {line!r}"
-    return process
-
-
-def _runs(out: Path) -> list[tuple[str, int]]:
-    if not out.exists():
-        return []
-    rows = [line.split() for line in out.read_text().splitlines() if line.strip()]
-    return [(r[0], int(r[1])) for r in rows if len(r) == 2]
 
 
 def test_killed_worker_jobs_are_retried_and_succeed_once(
@@ -62,7 +41,7 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(
                 succeeded[str(event.extensions["jobid"])] += 1
 
             await bus.subscribe(f"{prefix}.succeeded", count)
-            workers.append(_start_worker(url, kind, store_path, out, prefix))
+            workers.append(start_worker(SCRIPT, url, kind, store_path, out, prefix))
             submitted = await asyncio.gather(
                 *(jobs.submit(Event(type=kind, source="/kill", data=n)) for n in range(N))
             )
@@ -71,7 +50,7 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(
             deadline = loop.time() + 30
             # Kill mid-batch: after 30 runs, at a moment jobs are running (the worker takes
             # its jobs in batches, so right after a batch finishes none is).
-            while len(_runs(out)) < 30 or not await jobs.list(state=JobState.RUNNING, limit=1):
+            while len(runs(out)) < 30 or not await jobs.list(state=JobState.RUNNING, limit=1):
                 assert loop.time() < deadline, "the first worker stalled"
                 await asyncio.sleep(0.01)
             workers[0].send_signal(signal.SIGKILL)
@@ -79,9 +58,9 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(
             running_at_kill = {s.id for s in await jobs.list(state=JobState.RUNNING, limit=N)}
             states = Counter(s.state.value for s in await jobs.list(limit=N))
             assert running_at_kill, (
-                f"the kill must hit jobs mid-run: {states}, {len(_runs(out))} runs"
+                f"the kill must hit jobs mid-run: {states}, {len(runs(out))} runs"
             )
-            workers.append(_start_worker(url, kind, store_path, out, prefix))
+            workers.append(start_worker(SCRIPT, url, kind, store_path, out, prefix))
             final = [await jobs.wait(i, timeout=60) for i in ids]
             deadline = loop.time() + 30
             while sum(succeeded.values()) < N:
@@ -116,8 +95,8 @@ def test_killed_worker_jobs_are_retried_and_succeed_once(
     for status in final:
         if status.id in result["running_at_kill"]:
             assert status.attempts >= 2, f"job {status.id} was running at the kill: retried"
-    runs = _runs(out)
-    ran = Counter(i for i, _ in runs)
+    done = runs(out)
+    ran = Counter(i for i, _ in done)
     assert set(ran) == set(ids)  # every job's work was done
     repeated = sum(n - 1 for n in ran.values())
     # Only work the killed worker did without storing its outcome runs twice: at most its

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jobs_procs import runs, start_worker
 from nats_launcher import NatsServer
 
 from eventbus import ConfigurationError, Event, EventBus, Jobs, JobState, SqliteJobStore
@@ -25,27 +25,6 @@ from eventbus.testing import run
 
 SCRIPT = Path(__file__).with_name("jobs_lease_proc.py")
 N = 5
-
-
-def _start_worker(
-    url: str, kind: str, store: Path, out: Path, hold: float
-) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, str(SCRIPT), url, kind, str(store), str(out), str(hold)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()  # blocks until subscribed (or the process died)
-    assert line.strip() == "ready", f"worker did not start: {line!r}"
-    return process
-
-
-def _runs(out: Path) -> list[tuple[str, int]]:
-    if not out.exists():
-        return []
-    rows = [line.split() for line in out.read_text().splitlines() if line.strip()]
-    return [(r[0], int(r[1])) for r in rows if len(r) == 2]
 
 
 def test_jobs_of_a_killed_worker_are_dispatched_again_once(
@@ -60,25 +39,25 @@ def test_jobs_of_a_killed_worker_are_dispatched_again_once(
         async with EventBus(url) as bus:
             jobs = Jobs(bus, SqliteJobStore(store_path), lease=1.0, poll_interval=0.1)
             try:
-                workers.append(_start_worker(url, kind, store_path, first_out, 600))
+                workers.append(start_worker(SCRIPT, url, kind, store_path, first_out, 600))
                 ids = [
                     (await jobs.submit(Event(type=kind, source="/t", data=n))).id for n in range(N)
                 ]
                 for _ in range(600):  # the first worker holds every job
-                    if len(_runs(first_out)) == N:
+                    if len(runs(first_out)) == N:
                         break
                     await asyncio.sleep(0.05)
-                assert sorted(i for i, _ in _runs(first_out)) == sorted(ids)
+                assert sorted(i for i, _ in runs(first_out)) == sorted(ids)
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait(10)
-                workers.append(_start_worker(url, kind, store_path, second_out, 0))
+                workers.append(start_worker(SCRIPT, url, kind, store_path, second_out, 0))
                 for job_id in ids:
                     done = await jobs.wait(job_id, timeout=30)
                     assert done.state is JobState.SUCCEEDED, done
                     assert done.attempts == 2 and done.result == {"attempt": 2}
                     assert done.lease is None
                 # Dispatched again once per lost attempt: the second worker ran each job once.
-                assert Counter(_runs(second_out)) == Counter((i, 2) for i in ids)
+                assert Counter(runs(second_out)) == Counter((i, 2) for i in ids)
             finally:
                 await jobs.close()
 
