@@ -25,7 +25,7 @@ import msgspec
 
 from eventbus._adapter._contract import Adapter, DeadLetter, Delivery, Limits, SubscriptionSpec
 from eventbus._bus._ratelimit import RateLimitedLog
-from eventbus._errors import LimitExceededError
+from eventbus._errors import DecodeError, LimitExceededError, RejectedEventError
 from eventbus._wire._bindings import annotate
 from eventbus._wire._message import Message
 from eventbus._wire._types import ExtensionValue, utc_now
@@ -264,10 +264,17 @@ class DeadLetterer:
             reason,
             "" if form == "full" else f", {form} dead letter",
             error,
-            exc_info=exc,
+            exc_info=self._traceback(exc),
             extra=fields("dead-lettered"),
         )
         return True
+
+    def _traceback(self, exc: BaseException) -> BaseException | None:
+        """A failure's traceback; for an event refused as bad (rejected, undecodable), where the
+        message says it all and the frames are the validator's, only at DEBUG."""
+        if isinstance(exc, RejectedEventError | DecodeError):
+            return exc if self._log.logger.isEnabledFor(logging.DEBUG) else None
+        return exc
 
     async def _store(
         self,

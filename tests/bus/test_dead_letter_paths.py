@@ -11,7 +11,15 @@ from typing import Any
 import msgspec
 import pytest
 
-from eventbus import ContentMode, DeadLetterQueue, Event, EventBus, Message, RetryPolicy
+from eventbus import (
+    ContentMode,
+    DeadLetterQueue,
+    Event,
+    EventBus,
+    Message,
+    RejectedEventError,
+    RetryPolicy,
+)
 from eventbus._adapter._contract import DEAD_LETTER_GROUP, Delivery, SubscriptionSpec
 from eventbus._wire._bindings import encode
 from eventbus.testing import BasicAdapter, run, wait_until
@@ -219,6 +227,33 @@ def test_retries_are_logged_with_event_id_attempt_and_traceback_at_debug(
     assert dead.levelno == logging.WARNING
     assert event_id in dead.getMessage() and "after 3 attempt(s)" in dead.getMessage()
     assert dead.exc_info is not None and dead.exc_info[0] is KeyError
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+def test_a_rejected_event_is_logged_without_a_traceback_unless_debugging(
+    caplog: pytest.LogCaptureFixture, level: int
+) -> None:
+    async def scenario() -> None:
+        async with EventBus(f"memory://{_name()}") as bus:
+
+            async def refuse(event: Event[Any]) -> None:
+                raise RejectedEventError("amount must be positive", reason="validation-error")
+
+            sub = bus.subscribe("log.rejected", refuse)
+            await sub
+            await bus.publish(Event(type="log.rejected", source="/s"))
+            await wait_until(lambda: sub.stats.dead_lettered == 1)
+
+    with caplog.at_level(level, logger="eventbus"):
+        run(scenario())
+    (dead,) = [r for r in caplog.records if getattr(r, "outcome", None) == "dead-lettered"]
+    assert dead.levelno == logging.WARNING
+    assert "(validation-error)" in dead.getMessage()
+    assert "amount must be positive" in dead.getMessage()
+    if level == logging.DEBUG:
+        assert dead.exc_info is not None and dead.exc_info[0] is RejectedEventError
+    else:
+        assert not dead.exc_info
 
 
 def test_a_flood_of_poison_is_logged_in_a_few_lines(caplog: pytest.LogCaptureFixture) -> None:
