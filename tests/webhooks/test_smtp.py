@@ -7,46 +7,19 @@ import email
 import email.policy
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from servers import free_port
+from smtp_inbox import Inbox, smtp_server
 from standardwebhooks import Webhook
 
 from eventbus import Event, EventBus
 from eventbus.webhooks import DeliveryFailedError, SmtpSink, WebhookDelivery, Webhooks
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], bytes]] = []
-        self.refuse = 0
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if self.refuse:
-            self.refuse -= 1
-            return "451 4.3.0 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append((list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted"
-
-
 @pytest.fixture(scope="module")
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 async def test_events_arrive_as_signed_mail(

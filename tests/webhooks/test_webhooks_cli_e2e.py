@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from servers import free_port
+from smtp_inbox import Inbox, smtp_server
 from standardwebhooks import Webhook
 from webhook_receiver import Receiver
 
@@ -152,25 +151,10 @@ async def test_exhausted_delivery_is_dead_lettered_then_replayed_by_the_cli(
         delivery.stop()
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append((list(envelope.rcpt_tos), envelope.original_content))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 async def test_deliver_with_smtp_sends_an_event_as_signed_mail(
