@@ -82,4 +82,21 @@ echo "== test tools (JSON-Schema-Test-Suite from PyPI, @asyncapi/parser from npm
 echo "== interop helpers (sdk-go, cloudevents from npm, io.cloudevents from Maven Central, into tests/_build)"
 "$PYTHON" tests/interop/builds.py
 echo "== pytest"
-"$PYTHON" -m pytest "$@"
+# With no test paths given, the Kafka tests run in a pytest process of their own: in full
+# runs the process has twice ended in a segfault as the Kafka SASL tests started, after some
+# 2,000 tests of other brokers' SDKs (grpc, Proton, nats, aiobotocore) in the same process; the
+# Kafka tests alone have not crashed. Arguments naming paths run as given, in one process.
+paths=0
+for arg in "$@"; do
+    [ -e "${arg%%::*}" ] && paths=1
+done
+if [ "$paths" = 1 ]; then
+    "$PYTHON" -m pytest "$@"
+else
+    # pyproject's testpaths but the Kafka tests (--ignore does not keep them out here)
+    # shellcheck disable=SC2046
+    "$PYTHON" -m pytest "$@" $("$PYTHON" -c 'import tomllib
+paths = tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["testpaths"]
+print(" ".join(p for p in paths if p != "adapters/kafka/tests"))')
+    "$PYTHON" -m pytest "$@" adapters/kafka/tests
+fi
