@@ -98,5 +98,8 @@ else
     "$PYTHON" -m pytest "$@" $("$PYTHON" -c 'import tomllib
 paths = tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["testpaths"]
 print(" ".join(p for p in paths if p != "adapters/kafka/tests"))')
-    "$PYTHON" -m pytest "$@" adapters/kafka/tests
+    # The SASL tests, where both crashes happened, in a fresh process of their own too.
+    # shellcheck disable=SC2046
+    "$PYTHON" -m pytest "$@" $(ls adapters/kafka/tests/test_*.py | grep -v test_kafka_security)
+    "$PYTHON" -m pytest "$@" adapters/kafka/tests/test_kafka_security.py
 fi
